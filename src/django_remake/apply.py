@@ -1,0 +1,184 @@
+"""Apply: the only step that writes, and the way back.
+
+The new files are written to a work folder first (formatted and compiled
+there), a journal naming every move is written and flushed, then the old files
+are moved into the work folder and the new ones into place. Until
+:meth:`Transaction.commit`, :meth:`Transaction.rollback` puts every file back
+exactly (``os.replace`` keeps content, name and mode), and a journal left by a
+killed run lets the next run do the same.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.management.utils import run_formatters
+
+from .errors import ApplyError
+from .writer import RenderedFile
+
+WORK_DIR = ".django-remake"
+JOURNAL = "journal.json"
+
+
+@dataclass
+class Transaction:
+    """A set of file moves that can still be undone."""
+
+    work: Path
+    journal: Path
+    created: list[Path] = field(default_factory=list)
+    moved: list[tuple[Path, Path]] = field(default_factory=list)  # (original, backup)
+
+    def commit(self) -> None:
+        """Forget the way back: drop the backups and the journal."""
+        self.journal.unlink(missing_ok=True)
+        shutil.rmtree(self.work, ignore_errors=True)
+        _remove_if_empty(self.journal.parent)
+
+    def rollback(self) -> list[str]:
+        """Undo every move; return one line per restored or removed file."""
+        return _undo(self.created, self.moved, self.work, self.journal)
+
+
+def journal_path(root: Path) -> Path:
+    return root / WORK_DIR / JOURNAL
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def _move(source: Path, target: Path) -> None:
+    try:
+        os.replace(source, target)
+    except OSError:
+        # Another file system (MIGRATION_MODULES may point anywhere): copy, then delete.
+        shutil.copy2(source, target)
+        source.unlink()
+
+
+def _undo(created: Sequence[Path], moved: Sequence[tuple[Path, Path]], work: Path, journal: Path) -> list[str]:
+    report = []
+    for path in created:
+        if path.exists():
+            path.unlink()
+            report.append(f"removed {path}")
+    for original, backup in moved:
+        if backup.exists():
+            if original.exists():
+                backup.unlink()  # the move never finished; the original is intact
+            else:
+                _move(backup, original)
+                report.append(f"restored {original}")
+    journal.unlink(missing_ok=True)
+    shutil.rmtree(work, ignore_errors=True)
+    _remove_if_empty(journal.parent)
+    return report
+
+
+def recover(root: Path) -> list[str] | None:
+    """Roll back a run that died mid-apply; ``None`` when there was nothing to do."""
+    journal = journal_path(root)
+    if not journal.exists():
+        return None
+    try:
+        data = json.loads(journal.read_text())
+        created = [Path(p) for p in data["created"]]
+        moved = [(Path(a), Path(b)) for a, b in data["moved"]]
+        work = Path(data["work"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ApplyError(
+            f"The journal {journal} of an interrupted run is unreadable ({exc}). "
+            f"Restore the migration files from version control, then delete {journal.parent}."
+        ) from exc
+    return _undo(created, moved, work, journal)
+
+
+def check_writable(folders: Sequence[Path]) -> None:
+    for folder in sorted(set(folders)):
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ApplyError(
+                f"The migrations folder {folder} is not writable. Fix its "
+                f"permissions (for example `chmod u+w {folder}`) and run the command again."
+            )
+
+
+def apply(
+    root: Path,
+    files: Sequence[RenderedFile],
+    delete: Sequence[Path],
+    *,
+    format_files: bool = True,
+    before_move: Callable[[], None] | None = None,
+) -> Transaction:
+    """Put ``files`` in place of ``delete``; return the transaction to commit or undo."""
+    check_writable([f.path.parent for f in files] + [p.parent for p in delete])
+    for rendered in files:
+        if rendered.path.exists() and rendered.path not in delete:
+            raise ApplyError(f"{rendered.path} already exists; it will not be overwritten.")
+    run = uuid.uuid4().hex[:12]
+    work = root / WORK_DIR / run
+    (work / "new").mkdir(parents=True)
+    (work / "old").mkdir()
+    transaction = Transaction(work=work, journal=journal_path(root))
+    try:
+        staged = _stage(files, work / "new", format_files)
+        plan_created = [rendered.path for rendered in files]
+        plan_moved = [(path, work / "old" / f"{index:05d}_{path.name}") for index, path in enumerate(delete)]
+        _write_journal(transaction.journal, work, plan_created, plan_moved)
+        if before_move is not None:
+            before_move()
+        for original, backup in plan_moved:
+            transaction.moved.append((original, backup))
+            _move(original, backup)
+        for source, rendered in zip(staged, files):
+            transaction.created.append(rendered.path)
+            _move(source, rendered.path)
+    except BaseException:
+        transaction.rollback()
+        raise
+    return transaction
+
+
+def _stage(files: Sequence[RenderedFile], folder: Path, format_files: bool) -> list[Path]:
+    staged = []
+    for index, rendered in enumerate(files):
+        subfolder = folder / f"{index:05d}"
+        subfolder.mkdir()
+        path = subfolder / rendered.path.name
+        path.write_text(rendered.text, encoding="utf-8")
+        staged.append(path)
+    if format_files and staged:
+        run_formatters([str(path) for path in staged])
+    for path in staged:
+        try:
+            compile(path.read_text(encoding="utf-8"), str(path), "exec")
+        except (SyntaxError, ValueError) as exc:
+            raise ApplyError(
+                f"A generated migration does not compile after formatting ({path.name}): {exc}"
+            ) from exc
+    return staged
+
+
+def _write_journal(journal: Path, work: Path, created: Sequence[Path], moved: Sequence[tuple[Path, Path]]) -> None:
+    data = {
+        "work": str(work),
+        "created": [str(p) for p in created],
+        "moved": [[str(a), str(b)] for a, b in moved],
+    }
+    tmp = journal.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=1)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, journal)

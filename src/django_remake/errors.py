@@ -1,0 +1,23 @@
+"""Errors that stop a remake before it writes anything, or that undo it."""
+
+from __future__ import annotations
+
+
+class RemakeError(Exception):
+    """A problem the user can fix; the message says what was found and what to do."""
+
+
+class NotReady(RemakeError):
+    """The project or a database is not in a state that can be remade safely."""
+
+
+class PlanError(RemakeError):
+    """The new history could not be built or does not prove equal to the old one."""
+
+
+class ApplyError(RemakeError):
+    """Writing the files failed; every file was restored."""
+
+
+class VerifyError(RemakeError):
+    """The written history did not pass verification; every file was restored."""

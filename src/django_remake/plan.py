@@ -1,0 +1,250 @@
+"""Plan: the new history, built in memory from the current models.
+
+Django's own :class:`MigrationAutodetector` writes the new migrations, starting
+from a state that holds every model except the first-party ones, so the result
+is what ``makemigrations`` would write for a brand-new project. The third-party
+apps' history stays as it is.
+
+Then every old first-party migration is given to exactly one new migration to
+replace (see :mod:`django_remake.replaces` and docs/replaces.md).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.apps import apps
+from django.db.migrations.autodetector import MigrationAutodetector
+from django.db.migrations.graph import MigrationGraph
+from django.db.migrations.migration import Migration
+from django.db.migrations.operations.base import Operation
+from django.db.migrations.questioner import MigrationQuestioner
+from django.db.migrations.state import ProjectState
+from django.utils.module_loading import import_string
+
+from .conf import RemakeSettings
+from .errors import NotReady, PlanError
+from .replaces import assign_replacements, check_replacement_graph, combined_order
+from .snapshot import Key, Snapshot
+
+
+@dataclass
+class NewMigration:
+    """One migration file the remake will write."""
+
+    migration: Migration
+    path: Path
+    #: the old first-party migrations this one stands for, in history order
+    replaced_nodes: list[Key] = field(default_factory=list)
+
+    @property
+    def key(self) -> Key:
+        return (self.migration.app_label, self.migration.name)
+
+
+@dataclass
+class Plan:
+    """Everything the remake will write and delete, decided before any write."""
+
+    new: list[NewMigration]
+    delete: list[Path]
+    keep_old: bool
+    old_count: int
+    old_operation_count: int
+    suffix: str
+
+    @property
+    def new_operation_count(self) -> int:
+        return sum(len(item.migration.operations) for item in self.new)
+
+
+def first_party_free_state(snapshot: Snapshot) -> ProjectState:
+    """The old history's final state with every first-party model taken out."""
+    old_state = snapshot.loader.project_state()
+    state = ProjectState(real_apps=set(snapshot.loader.unmigrated_apps))
+    for (app_label, model_name), model_state in old_state.models.items():
+        if app_label not in snapshot.labels:
+            state.add_model(model_state.clone())
+    return state
+
+
+def third_party_graph(snapshot: Snapshot) -> MigrationGraph:
+    """The loaded graph without first-party nodes: what the new history builds on."""
+    graph = MigrationGraph()
+    labels = snapshot.labels
+    for key, node in snapshot.graph.node_map.items():
+        if key[0] not in labels:
+            graph.add_node(key, snapshot.graph.nodes[key])
+    for key, node in snapshot.graph.node_map.items():
+        if key[0] in labels:
+            continue
+        for parent in node.parents:
+            if parent.key[0] not in labels:
+                graph.add_dependency(None, key, parent.key, skip_validation=True)
+    return graph
+
+
+def pending_changes(snapshot: Snapshot) -> dict[str, list[Migration]]:
+    """What ``makemigrations`` would write now; a remake needs this to be empty."""
+    autodetector = MigrationAutodetector(
+        snapshot.loader.project_state(),
+        ProjectState.from_apps(apps),
+        MigrationQuestioner(specified_apps=snapshot.labels, dry_run=True),
+    )
+    return autodetector.changes(graph=snapshot.graph)  # type: ignore[no-any-return]
+
+
+def check_no_pending_changes(snapshot: Snapshot) -> None:
+    changes = pending_changes(snapshot)
+    if not changes:
+        return
+    lines = []
+    for app_label, migrations in sorted(changes.items()):
+        for migration in migrations:
+            lines.append(f"  {app_label}: {migration.name}")
+            for operation in migration.operations:
+                lines.append(f"    - {operation.describe()}")
+    raise NotReady(
+        "The models have changes that no migration holds yet; a remake would "
+        "bake them into migrations that databases treat as already applied.\n"
+        + "\n".join(lines)
+        + "\nRun `python manage.py makemigrations`, then `python manage.py migrate` "
+        "on every database, then run the remake again."
+    )
+
+
+def _suffix(snapshot: Snapshot, names: Mapping[str, list[str]], today: datetime.date) -> str:
+    """``remaked_YYYYMMDD``, or ``remaked_YYYYMMDD_N`` when a name was used before."""
+    base = f"remaked_{today:%Y%m%d}"
+    attempt = 1
+    while True:
+        suffix = base if attempt == 1 else f"{base}_{attempt}"
+        clash = any(
+            f"{number}_{suffix}" in snapshot.known_names(label)
+            for label, numbers in names.items()
+            for number in numbers
+        )
+        if not clash:
+            return suffix
+        attempt += 1
+
+
+def _add_extensions(changes: dict[str, list[Migration]], config: RemakeSettings) -> None:
+    for app_label, paths in config.extensions.items():
+        if app_label not in changes:
+            raise PlanError(
+                f"REMAKE_MIGRATIONS_EXTENSIONS names app '{app_label}', which gets "
+                "no remade migration. Use the label of a first-party app with models."
+            )
+        operations: list[Operation] = []
+        for dotted in paths:
+            try:
+                operation_class = import_string(dotted)
+            except ImportError as exc:
+                raise PlanError(
+                    f"REMAKE_MIGRATIONS_EXTENSIONS['{app_label}'] names '{dotted}', "
+                    f"which cannot be imported: {exc}"
+                ) from exc
+            operations.append(operation_class())
+        first = changes[app_label][0]
+        first.operations = operations + list(first.operations)
+
+
+def build_plan(
+    snapshot: Snapshot,
+    config: RemakeSettings,
+    *,
+    keep_old: bool = False,
+    today: datetime.date | None = None,
+) -> Plan:
+    """Decide the new history; touches no file and no database."""
+    today = today or datetime.date.today()
+    labels = snapshot.labels
+    placeholder = "remake"
+    autodetector = MigrationAutodetector(
+        first_party_free_state(snapshot),
+        ProjectState.from_apps(apps),
+        MigrationQuestioner(specified_apps=labels, dry_run=True),
+    )
+    base_graph = third_party_graph(snapshot)
+    changes: dict[str, list[Migration]] = autodetector.changes(
+        graph=base_graph, trim_to_apps=labels, migration_name=placeholder
+    )
+    changes = {label: migs for label, migs in changes.items() if label in labels}
+    old_nodes = snapshot.old_nodes()
+    if not changes and old_nodes:
+        raise PlanError(
+            "The first-party apps have no models left, so there is nothing to "
+            "re-create; the old migrations would lose their replacement."
+        )
+
+    numbers = {label: [m.name.split("_", 1)[0] for m in migs] for label, migs in changes.items()}
+    suffix = _suffix(snapshot, numbers, today)
+    renames = {
+        (label, m.name): (label, m.name.replace(placeholder, suffix, 1))
+        for label, migs in changes.items()
+        for m in migs
+    }
+    for migs in changes.values():
+        for migration in migs:
+            migration.name = renames[(migration.app_label, migration.name)][1]
+            migration.dependencies = [renames.get(tuple(d), d) for d in migration.dependencies]
+            migration.initial = True
+
+    _add_extensions(changes, config)
+    for app_label, targets in config.run_before.items():
+        if app_label in changes:
+            changes[app_label][0].run_before = list(targets)
+
+    directories = {app.label: app.directory for app in snapshot.apps}
+    app_order = _app_order(config, labels)
+    by_key = {(m.app_label, m.name): m for migs in changes.values() for m in migs}
+    order = combined_order(changes, base_graph, snapshot, app_order)
+    new_nodes = [key for key in order if key in by_key]
+    groups = assign_replacements(snapshot, order, new_nodes)
+    check_replacement_graph(snapshot, base_graph, changes, groups)
+
+    new: list[NewMigration] = []
+    for key in new_nodes:
+        migration = by_key[key]
+        replaced = groups[key]
+        names: list[Key] = []
+        for old in replaced:
+            if keep_old:
+                names.append(old)
+            for recorded in snapshot.recorded_names(old):
+                if recorded not in names:
+                    names.append(recorded)
+        migration.replaces = names
+        path = directories[key[0]] / f"{key[1]}.py"
+        new.append(NewMigration(migration, path, replaced))
+
+    old_operation_count = sum(
+        len(snapshot.migration(key).operations) for key in old_nodes
+    )
+    return Plan(
+        new=new,
+        delete=[] if keep_old else snapshot.old_files(),
+        keep_old=keep_old,
+        old_count=len(snapshot.old_files()),
+        old_operation_count=old_operation_count,
+        suffix=suffix,
+    )
+
+
+def _app_order(config: RemakeSettings, labels: set[str]) -> list[str]:
+    """INSTALLED_APPS order, with FIRST_APPS moved to the front and LAST_APPS to the end."""
+    installed = [app.label for app in apps.get_app_configs()]
+    middle = [label for label in installed if label not in config.first_apps and label not in config.last_apps]
+    order = list(config.first_apps) + middle + list(config.last_apps)
+    unknown = sorted((set(config.first_apps) | set(config.last_apps)) - set(installed))
+    if unknown:
+        raise PlanError(
+            "REMAKE_MIGRATIONS_FIRST_APPS / LAST_APPS name apps that are not "
+            "installed: " + ", ".join(f"'{label}'" for label in unknown)
+        )
+    return order
+

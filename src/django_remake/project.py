@@ -1,0 +1,157 @@
+"""Which apps belong to the project, and where their migration files live.
+
+An app is *first-party* when its code lives inside the project directory
+(``settings.BASE_DIR``, or the working directory when there is none) and does
+not come from an installed distribution: not from site-packages, and not from
+an editable install of another project. ``REMAKE_MIGRATIONS_INCLUDE_APPS`` and
+``REMAKE_MIGRATIONS_EXCLUDE_APPS`` override the guess.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import site
+import sys
+import sysconfig
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from django.apps import AppConfig, apps
+from django.conf import settings
+from django.db.migrations.loader import MigrationLoader
+
+from .conf import RemakeSettings
+from .errors import NotReady
+
+
+@dataclass(frozen=True)
+class ProjectApp:
+    """A first-party app whose migrations django-remake owns."""
+
+    label: str
+    module: str  # dotted path of the migrations package
+    directory: Path
+
+
+def project_root() -> Path:
+    base = getattr(settings, "BASE_DIR", None)
+    return Path(base).resolve() if base else Path.cwd().resolve()
+
+
+def _is_within(path: Path, parent: Path) -> bool:
+    return path == parent or parent in path.parents
+
+
+@cache
+def _installed_roots() -> tuple[Path, ...]:
+    """Folders that hold installed distributions' code."""
+    roots: set[Path] = set()
+    for key in ("purelib", "platlib"):
+        roots.add(Path(sysconfig.get_paths()[key]).resolve())
+    for folder in [*site.getsitepackages(), site.getusersitepackages()]:
+        roots.add(Path(folder).resolve())
+    return tuple(sorted(roots))
+
+
+@cache
+def _editable_roots() -> tuple[Path, ...]:
+    """Source folders of editable installs (``pip install -e``)."""
+    found: set[Path] = set()
+    for dist in metadata.distributions():
+        raw = dist.read_text("direct_url.json")
+        if not raw:
+            continue
+        try:
+            info = json.loads(raw)
+        except ValueError:
+            continue
+        if not info.get("dir_info", {}).get("editable"):
+            continue
+        url = urlparse(info.get("url", ""))
+        if url.scheme == "file":
+            found.add(Path(unquote(url.path)).resolve())
+    return tuple(sorted(found))
+
+
+def is_first_party_path(path: Path, root: Path) -> bool:
+    path = path.resolve()
+    if not _is_within(path, root):
+        return False
+    if any(_is_within(path, installed) for installed in _installed_roots()):
+        return False
+    # An editable install of *another* project counts as third-party; an editable
+    # install of this project (its root contains the project root) does not.
+    return not any(
+        _is_within(path, editable) and not _is_within(root, editable)
+        for editable in _editable_roots()
+    )
+
+
+def _migrations_directory(app_config: AppConfig) -> tuple[str, Path] | None:
+    module_name, _explicit = MigrationLoader.migrations_module(app_config.label)
+    if module_name is None:
+        return None  # migrations disabled through MIGRATION_MODULES = {app: None}
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError:
+        return None
+    paths = list(getattr(module, "__path__", []))
+    if len(paths) != 1:
+        return None  # a namespace package or a single-file module: not ours to write
+    return module_name, Path(paths[0]).resolve()
+
+
+def select_apps(config: RemakeSettings, labels: Iterable[str] | None = None) -> list[ProjectApp]:
+    """The first-party apps with a migrations package, in INSTALLED_APPS order."""
+    root = project_root()
+    known = {app.label for app in apps.get_app_configs()}
+    for name, chosen in (("INCLUDE_APPS", config.include_apps or ()), ("EXCLUDE_APPS", config.exclude_apps)):
+        unknown = sorted(set(chosen) - known)
+        if unknown:
+            raise NotReady(
+                f"REMAKE_MIGRATIONS_{name} names apps that are not installed: "
+                + ", ".join(f"'{label}'" for label in unknown)
+                + ". Use app labels from INSTALLED_APPS."
+            )
+    result = []
+    for app_config in apps.get_app_configs():
+        if config.include_apps is not None:
+            wanted = app_config.label in config.include_apps
+        else:
+            wanted = is_first_party_path(Path(app_config.path), root)
+        if not wanted or app_config.label in config.exclude_apps:
+            continue
+        if labels is not None and app_config.label not in labels:
+            continue
+        found = _migrations_directory(app_config)
+        if found is None:
+            continue
+        module_name, directory = found
+        result.append(ProjectApp(app_config.label, module_name, directory))
+    return result
+
+
+def migration_files(directory: Path) -> list[Path]:
+    """The migration modules in a migrations folder, as Django's loader sees them."""
+    return sorted(
+        path
+        for path in directory.glob("*.py")
+        if path.name != "__init__.py" and path.name[0] not in "_~"
+    )
+
+
+def environ_for_subprocess() -> dict[str, str]:
+    """Environment that lets ``python -m django`` find this project's settings."""
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = os.environ.get(
+        "DJANGO_SETTINGS_MODULE", settings.SETTINGS_MODULE
+    )
+    paths = [str(Path.cwd())] + [p for p in sys.path if p]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    return env

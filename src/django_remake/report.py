@@ -1,0 +1,69 @@
+"""Report: the plan and the result as lines of text, each with a style name.
+
+The command turns the style names into ``self.style`` calls; nothing here prints.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from .plan import Plan
+from .snapshot import Key
+from .writer import RenderedFile
+
+Line = tuple[str, str]  # (style name or "", text)
+
+
+def _summarise(keys: list[Key]) -> str:
+    if not keys:
+        return "nothing"
+    per_app = Counter(label for label, _name in keys)
+    return ", ".join(f"{count} of '{label}'" for label, count in per_app.items())
+
+
+def plan_lines(plan: Plan, root: Path, verbosity: int, files: list[RenderedFile] | None = None) -> list[Line]:
+    lines: list[Line] = [("MIGRATE_HEADING", "Remade migrations:")]
+    current = ""
+    for item in plan.new:
+        label = item.migration.app_label
+        if label != current:
+            lines.append(("MIGRATE_LABEL", f"  {label}"))
+            current = label
+        try:
+            shown = item.path.relative_to(root)
+        except ValueError:
+            shown = item.path
+        deps = sorted(
+            f"{d[0]}.{d[1]}" for d in item.migration.dependencies if d[0] != label
+        )
+        lines.append(("", f"    {shown}"))
+        lines.append(("", f"      replaces {_summarise(item.replaced_nodes)}"))
+        if deps and verbosity >= 1:
+            lines.append(("", f"      depends on {', '.join(deps)}"))
+        if verbosity >= 2:
+            for operation in item.migration.operations:
+                lines.append(("", f"      - {operation.describe()}"))
+    if plan.keep_old:
+        lines.append(("NOTICE", "Old migration files are kept (--keep-old-migrations)."))
+    else:
+        lines.append(("NOTICE", f"Old migration files to delete: {len(plan.delete)}"))
+        if verbosity >= 2:
+            for path in plan.delete:
+                lines.append(("", f"    {path}"))
+    if verbosity >= 3 and files:
+        for rendered in files:
+            lines.append(("MIGRATE_HEADING", f"--- {rendered.path}"))
+            lines.append(("", rendered.text))
+    return lines
+
+
+def summary_line(plan: Plan, apps: int, verified: list[str]) -> str:
+    text = (
+        f"Remade {apps} apps: {plan.old_count} migrations with "
+        f"{plan.old_operation_count} operations -> {len(plan.new)} migrations "
+        f"with {plan.new_operation_count} operations."
+    )
+    if verified:
+        text += " Verified: " + "; ".join(verified) + "."
+    return text
