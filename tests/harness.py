@@ -72,8 +72,19 @@ class Project:
     # -- building -------------------------------------------------------
     @classmethod
     def from_scenario(cls, name: str, root: Path, backend: str) -> Project:
+        """Copy a scenario; its ``_external/`` folder goes *outside* the project.
+
+        Apps in there play installed third-party apps: their code is not under
+        the project directory, so django-remake must leave them alone.
+        """
         shutil.copytree(SCENARIOS / name, root, dirs_exist_ok=True)
+        if (root / "_external").exists():
+            shutil.move(root / "_external", root.parent / f"{root.name}_external")
         return cls(root, backend)
+
+    @property
+    def external(self) -> Path:
+        return self.root.parent / f"{self.root.name}_external"
 
     def write(self, relpath: str, text: str) -> Path:
         path = self.root / relpath

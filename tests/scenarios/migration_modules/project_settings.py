@@ -1,0 +1,3 @@
+
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "notes", "django_remake"]
+MIGRATION_MODULES = {"notes": "notes_history"}
