@@ -25,6 +25,7 @@ from django.db.migrations.questioner import MigrationQuestioner
 from django.db.migrations.state import ProjectState
 from django.utils.module_loading import import_string
 
+from .carry import NotRecreated, not_recreated
 from .conf import RemakeSettings
 from .errors import NotReady, PlanError
 from .replaces import assign_replacements, check_replacement_graph, combined_order
@@ -55,6 +56,8 @@ class Plan:
     old_count: int
     old_operation_count: int
     suffix: str
+    #: old operations whose effect new databases will not get
+    not_recreated: list[NotRecreated] = field(default_factory=list)
 
     @property
     def new_operation_count(self) -> int:
@@ -232,6 +235,7 @@ def build_plan(
         old_count=len(snapshot.old_files()),
         old_operation_count=old_operation_count,
         suffix=suffix,
+        not_recreated=not_recreated(snapshot),
     )
 
 

@@ -44,6 +44,7 @@ def plan_lines(plan: Plan, root: Path, verbosity: int, files: list[RenderedFile]
         if verbosity >= 2:
             for operation in item.migration.operations:
                 lines.append(("", f"      - {operation.describe()}"))
+    lines.extend(not_recreated_lines(plan))
     if plan.keep_old:
         lines.append(("NOTICE", "Old migration files are kept (--keep-old-migrations)."))
     else:
@@ -67,3 +68,28 @@ def summary_line(plan: Plan, apps: int, verified: list[str]) -> str:
     if verified:
         text += " Verified: " + "; ".join(verified) + "."
     return text
+
+
+def not_recreated_lines(plan: Plan) -> list[Line]:
+    """Name every old operation the new history does not repeat, and what to do."""
+    if not plan.not_recreated:
+        return []
+    lines: list[Line] = [
+        (
+            "WARNING",
+            f"{len(plan.not_recreated)} operations of the old history are not in the "
+            "new one; new databases will not get their effect:",
+        )
+    ]
+    for item in plan.not_recreated:
+        note = " (elidable)" if item.elidable else ""
+        lines.append(("WARNING", f"  {item.migration[0]}.{item.migration[1]}: {item.kind}: {item.description}{note}"))
+    lines.append(
+        (
+            "NOTICE",
+            "  Existing databases keep what these did. If new databases need it "
+            "(seeded rows, extensions, SQL objects), copy the operations into a new "
+            "migration after the remake.",
+        )
+    )
+    return lines
