@@ -1,0 +1,306 @@
+"""Finish a remake: turn the remade migrations into ordinary ones.
+
+A remade migration keeps ``replaces`` so that databases still on the old history
+accept it: Django's loader treats it as a squash, and ``migrate`` records it as
+applied when every migration it replaces is. Once every database has recorded
+the remade migrations, ``replaces`` has done its job. Removing it, and deleting
+the old files it names, is the last step of Django's own squash workflow.
+
+The edit is textual: only the lines of the ``replaces`` statement go, so
+hand-written code, comments and formatting in the remade files survive. A
+remade migration that loses ``replaces`` while a database has not recorded it
+would be applied again from scratch there, which is what :func:`database_gaps`
+looks for.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import stat
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.apps import apps
+from django.db import DatabaseError, connections, router
+from django.db.migrations.recorder import MigrationRecorder
+
+from .conf import RemakeSettings
+from .errors import ApplyError, NotReady, RemakeError
+from .project import ProjectApp, migration_files, project_root, select_apps
+
+MARKER = "_remaked_"
+
+Key = tuple[str, str]  # (app_label, migration name), as in ``replaces``
+
+
+class UnknownApp(RemakeError):
+    """An app label that does not name a first-party app with migrations."""
+
+
+class UnreadableMigration(RemakeError):
+    """A remade migration whose ``replaces`` cannot be found or removed safely."""
+
+
+class LeftoverFiles(NotReady):
+    """Replaced migrations still on disk would become ordinary migrations."""
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One remade migration, its text before and after losing ``replaces``."""
+
+    app_label: str
+    name: str
+    path: Path
+    replaces: tuple[Key, ...]
+    old_text: bytes
+    new_text: bytes
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """One entry of a removed ``replaces``, and the file it still has, if any."""
+
+    app_label: str
+    name: str
+    path: Path | None
+    first_party: bool
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a cleanup changes; nothing is written until :func:`apply_plan`."""
+
+    edits: tuple[Edit, ...]
+    unchanged: tuple[Key, ...]  # remade migrations that have no ``replaces``
+    replaced: tuple[Replaced, ...]
+
+    @property
+    def on_disk(self) -> tuple[Replaced, ...]:
+        return tuple(item for item in self.replaced if item.path is not None)
+
+    @property
+    def apps(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(edit.app_label for edit in self.edits))
+
+
+@dataclass(frozen=True)
+class DatabaseGap:
+    """A database that has not recorded some remade migrations, or was unreachable."""
+
+    alias: str
+    missing: tuple[Key, ...] = ()
+    error: str | None = None
+
+
+def display(path: Path) -> str:
+    root = project_root()
+    return str(path.relative_to(root)) if root in path.parents else str(path)
+
+
+def choose_apps(config: RemakeSettings, label: str | None) -> list[ProjectApp]:
+    """The first-party apps to clean up: all of them, or the one named."""
+    found = select_apps(config)
+    if label is None or label in {app.label for app in found}:
+        return [app for app in found if label is None or app.label == label]
+    valid = ", ".join(f"'{app.label}'" for app in found) or "none"
+    installed = {config.label for config in apps.get_app_configs()}
+    problem = "a first-party app with migrations" if label in installed else "installed"
+    raise UnknownApp(f"App '{label}' is not {problem}. First-party apps: {valid}.")
+
+
+def _replaces_statements(tree: ast.Module) -> list[ast.Assign | ast.AnnAssign]:
+    return [
+        stmt
+        for node in tree.body
+        if isinstance(node, ast.ClassDef) and node.name == "Migration"
+        for stmt in node.body
+        if isinstance(stmt, ast.Assign | ast.AnnAssign) and _assigns_replaces(stmt)
+    ]
+
+
+def _assigns_replaces(stmt: ast.Assign | ast.AnnAssign) -> bool:
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+    return any(isinstance(t, ast.Name) and t.id == "replaces" for t in targets)
+
+
+def _entries(stmt: ast.Assign | ast.AnnAssign, where: str) -> tuple[Key, ...]:
+    if stmt.value is None:
+        return ()
+    try:
+        value = ast.literal_eval(stmt.value)
+        return tuple((str(app), str(name)) for app, name in value)
+    except (ValueError, TypeError, SyntaxError):
+        raise UnreadableMigration(
+            f"{where}: 'replaces' is not a literal list of (app_label, name) pairs. "
+            "Remove it by hand."
+        ) from None
+
+
+def cut_replaces(text: bytes, filename: str) -> tuple[bytes, tuple[Key, ...]] | None:
+    """``text`` without the ``replaces`` lines of its Migration class, and the
+    entries they held; ``None`` when there is no ``replaces``."""
+    try:
+        tree = ast.parse(text, filename=filename)
+    except SyntaxError as exc:
+        raise UnreadableMigration(
+            f"Cannot parse {filename}, line {exc.lineno}: {exc.msg}. "
+            "Fix the file, then run the command again; nothing was changed."
+        ) from exc
+    statements = _replaces_statements(tree)
+    if not statements:
+        return None
+    lines = text.splitlines(keepends=True)
+    entries: list[Key] = []
+    for stmt in reversed(statements):
+        where = f"{filename}, line {stmt.lineno}"
+        assert stmt.end_lineno is not None and stmt.end_col_offset is not None
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) > 1:
+            raise UnreadableMigration(
+                f"{where}: 'replaces' is assigned with other names. Remove it by hand."
+            )
+        first, last = lines[stmt.lineno - 1], lines[stmt.end_lineno - 1]
+        after = last[stmt.end_col_offset :].strip()
+        if first[: stmt.col_offset].strip() or (after and not after.startswith(b"#")):
+            raise UnreadableMigration(
+                f"{where}: 'replaces' shares a line with other code. Remove it by hand."
+            )
+        entries[:0] = _entries(stmt, where)
+        del lines[stmt.lineno - 1 : stmt.end_lineno]
+    new_text = b"".join(lines)
+    try:
+        ast.parse(new_text)
+    except SyntaxError:
+        raise UnreadableMigration(
+            f"{filename}: the Migration class would be empty without 'replaces'. "
+            "Edit it by hand."
+        ) from None
+    return new_text, tuple(entries)
+
+
+def plan_cleanup(
+    selected: Iterable[ProjectApp], first_party: Iterable[ProjectApp]
+) -> Plan:
+    """Read every remade migration of ``selected``; raise before anything is written."""
+    edits: list[Edit] = []
+    unchanged: list[Key] = []
+    for app in selected:
+        for path in migration_files(app.directory):
+            if MARKER not in path.name:
+                continue
+            old_text = path.read_bytes()
+            cut = cut_replaces(old_text, display(path))
+            if cut is None:
+                unchanged.append((app.label, path.stem))
+            else:
+                edits.append(Edit(app.label, path.stem, path, cut[1], old_text, cut[0]))
+    directories = {app.label: app.directory for app in first_party}
+    keys = dict.fromkeys(key for edit in edits for key in edit.replaces)
+    replaced = tuple(_find_replaced(key, directories) for key in keys)
+    return Plan(tuple(edits), tuple(unchanged), replaced)
+
+
+def _find_replaced(key: Key, directories: dict[str, Path]) -> Replaced:
+    directory = directories.get(key[0])
+    if directory is None:
+        return Replaced(*key, path=None, first_party=False)
+    path = directory / f"{key[1]}.py"
+    return Replaced(*key, path=path if path.is_file() else None, first_party=True)
+
+
+def check_leftovers(plan: Plan, remove_replaced: bool) -> None:
+    """Refuse to leave replaced files that Django would then load as new migrations."""
+    if not remove_replaced and plan.on_disk:
+        names = ", ".join(display(item.path) for item in plan.on_disk if item.path)
+        raise LeftoverFiles(
+            f"Replaced migrations are still on disk: {names}. Without 'replaces', "
+            "Django would load them as ordinary migrations next to the remade ones. "
+            "Run 'python manage.py delete_remaked_migrations --remove-replaced' "
+            "to delete them too."
+        )
+
+
+def database_gaps(remade: Iterable[Key]) -> list[DatabaseGap]:
+    """Databases that have a migration history but lack some remade migrations.
+
+    A database without a ``django_migrations`` table is skipped: ``migrate``
+    applies the remade migrations there like any others.
+    """
+    keys = list(remade)
+    gaps = []
+    for alias in connections:
+        wanted = [key for key in keys if router.allow_migrate(alias, key[0])]
+        if not wanted:
+            continue
+        recorder = MigrationRecorder(connections[alias])
+        try:
+            if not recorder.has_table():
+                continue
+            applied = recorder.applied_migrations()
+        except DatabaseError as exc:
+            gaps.append(
+                DatabaseGap(alias, error=str(exc).strip() or type(exc).__name__)
+            )
+            continue
+        missing = tuple(key for key in wanted if key not in applied)
+        if missing:
+            gaps.append(DatabaseGap(alias, missing=missing))
+    return gaps
+
+
+def describe_gaps(gaps: Iterable[DatabaseGap]) -> str:
+    parts = []
+    for gap in gaps:
+        if gap.error is not None:
+            parts.append(
+                f"Cannot reach database '{gap.alias}' ({gap.error}), so cannot tell "
+                "whether it has applied the remade migrations."
+            )
+        else:
+            names = ", ".join(f"'{app}.{name}'" for app, name in gap.missing)
+            parts.append(
+                f"Database '{gap.alias}' has not recorded {names} as applied. "
+                f"Run 'python manage.py migrate --database {gap.alias}' first."
+            )
+    return "\n".join(parts)
+
+
+def _write_atomic(path: Path, text: bytes) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def apply_plan(plan: Plan, remove_replaced: bool) -> list[Path]:
+    """Write the edited files, then delete replaced files; return the deleted paths.
+
+    A failed write puts back the files already written, so that no database
+    sees some remade migrations without ``replaces`` and others still with it.
+    """
+    for done, edit in enumerate(plan.edits):
+        try:
+            _write_atomic(edit.path, edit.new_text)
+        except OSError as exc:
+            for earlier in plan.edits[:done]:
+                _write_atomic(earlier.path, earlier.old_text)
+            raise ApplyError(
+                f"Cannot write {edit.path} ({exc.strerror or exc}); "
+                "every file was restored."
+            ) from exc
+    deleted = []
+    if remove_replaced:
+        for item in plan.on_disk:
+            assert item.path is not None
+            item.path.unlink()
+            deleted.append(item.path)
+    return deleted

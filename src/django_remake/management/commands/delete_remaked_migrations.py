@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from collections.abc import Callable
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ... import cleanup, conf
+from ...errors import RemakeError
+from ...project import select_apps
+
+
+def _count(number: int, noun: str, plural: str = "") -> str:
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
+class Command(BaseCommand):
+    help = (
+        "Finish a remake once every environment has applied the remade migrations: "
+        "remove 'replaces' from each first-party migration named '*_remaked_*', "
+        "keeping the rest of the file as it is, and optionally delete the old "
+        "migration files they replaced."
+    )
+    verbosity = 1
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--app-label",
+            metavar="APP_LABEL",
+            help="Clean up only this first-party app's remade migrations.",
+        )
+        parser.add_argument(
+            "--remove-replaced",
+            action="store_true",
+            help="Also delete the old migration files that 'replaces' named, "
+            "in first-party apps only.",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Show what would change without writing or deleting anything.",
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Clean up even if a database has not recorded the remade "
+            "migrations as applied",
+        )
+
+    def handle(
+        self,
+        *args: Any,
+        app_label: str | None,
+        remove_replaced: bool,
+        dry_run: bool,
+        force: bool,
+        verbosity: int,
+        **options: Any,
+    ) -> None:
+        self.verbosity = verbosity
+        try:
+            config = conf.load()
+            plan = cleanup.plan_cleanup(
+                cleanup.choose_apps(config, app_label), select_apps(config)
+            )
+            cleanup.check_leftovers(plan, remove_replaced)
+        except RemakeError as exc:
+            raise CommandError(str(exc)) from exc
+        if not plan.edits:
+            self._report_files(plan, dry_run, remove_replaced)
+            self._say("No remade migrations have 'replaces'; nothing to do.")
+            return
+        self._check_databases(plan, force)
+        if not dry_run:
+            try:
+                cleanup.apply_plan(plan, remove_replaced)
+            except RemakeError as exc:
+                raise CommandError(str(exc)) from exc
+        self._report_files(plan, dry_run, remove_replaced)
+        self._report_summary(plan, dry_run, remove_replaced)
+
+    def _say(
+        self, text: str, style: Callable[[str], str] | None = None, level: int = 1
+    ) -> None:
+        if self.verbosity >= level:
+            self.stdout.write(style(text) if style else text)
+
+    def _check_databases(self, plan: cleanup.Plan, force: bool) -> None:
+        gaps = cleanup.database_gaps((edit.app_label, edit.name) for edit in plan.edits)
+        if not gaps:
+            return
+        problem = cleanup.describe_gaps(gaps)
+        if not force:
+            raise CommandError(
+                f"{problem}\nWithout 'replaces', such a database would apply the "
+                "remade migrations again from scratch. Use --force to clean up anyway."
+            )
+        self._say(
+            f"Warning: --force skips the database check.\n{problem}", self.style.WARNING
+        )
+
+    def _report_files(
+        self, plan: cleanup.Plan, dry_run: bool, remove_replaced: bool
+    ) -> None:
+        label = self.style.MIGRATE_LABEL
+        self._say("Remade migrations:", self.style.MIGRATE_HEADING, level=2)
+        verb = "would remove" if dry_run else "removed"
+        for edit in plan.edits:
+            entries = _count(len(edit.replaces), "entry", "entries")
+            name = label(f"{edit.app_label}.{edit.name}")
+            self._say(f"  {name}: {verb} replaces ({entries})", level=2)
+        for app, migration in plan.unchanged:
+            name = label(f"{app}.{migration}")
+            self._say(f"  {name}: no replaces, left as it is", level=2)
+        if not (remove_replaced and plan.replaced):
+            return
+        self._say("Replaced migrations:", self.style.MIGRATE_HEADING, level=2)
+        verb = "would delete" if dry_run else "deleted"
+        for item in plan.replaced:
+            if item.path is not None:
+                what = f"{verb} {cleanup.display(item.path)}"
+            elif item.first_party:
+                what = "already gone"
+            else:
+                what = f"kept, '{item.app_label}' is not a first-party app"
+            self._say(f"  {label(f'{item.app_label}.{item.name}')}: {what}", level=2)
+
+    def _report_summary(
+        self, plan: cleanup.Plan, dry_run: bool, remove_replaced: bool
+    ) -> None:
+        counts = (
+            f"{_count(len(plan.edits), 'migration')} in {_count(len(plan.apps), 'app')}"
+        )
+        files = _count(len(plan.on_disk), "replaced migration file")
+        if dry_run:
+            self._say(f"Would remove replaces from {counts}.", self.style.SUCCESS)
+            if remove_replaced:
+                self._say(f"Would delete {files}.", self.style.SUCCESS)
+            return
+        self._say(f"Removed replaces from {counts}.", self.style.SUCCESS)
+        if remove_replaced:
+            self._say(f"Deleted {files}.", self.style.SUCCESS)
+        if any(item.first_party for item in plan.replaced):
+            self._say(
+                "Run 'python manage.py migrate --prune' on every database to remove "
+                "the rows of the replaced migrations from django_migrations.",
+                self.style.NOTICE,
+            )
