@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import shutil
+import tempfile
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +27,27 @@ from .writer import RenderedFile
 
 WORK_DIR = ".django-remake"
 JOURNAL = "journal.json"
+#: Test hook: "<point>:<action>" makes the run fail at that point (see fault_point).
+FAULT_VARIABLE = "DJANGO_REMAKE_FAULT"
+
+
+def fault_point(name: str) -> None:
+    """Fail here if ``DJANGO_REMAKE_FAULT`` names this point.
+
+    The fault-injection tests use it to stop a real run at each stage: the
+    action ``raise`` raises an error, ``sigterm`` and ``sigkill`` send the
+    signal to this process. Points: ``staged``, ``journal``, ``move:N`` (after
+    the N-th file move) and ``verify``.
+    """
+    wanted = os.environ.get(FAULT_VARIABLE, "")
+    point, _, action = wanted.rpartition(":")
+    if point != name:
+        return
+    if action == "sigkill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if action == "sigterm":
+        os.kill(os.getpid(), signal.SIGTERM)
+    raise RuntimeError(f"injected fault at {name}")
 
 
 @dataclass
@@ -105,12 +128,17 @@ def recover(root: Path) -> list[str] | None:
 
 
 def check_writable(folders: Sequence[Path]) -> None:
+    """Try a real write in each folder: permissions, read-only mounts and
+    immutable flags all show up, even for root."""
     for folder in sorted(set(folders)):
-        if not os.access(folder, os.W_OK | os.X_OK):
+        try:
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".remake-probe-"):
+                pass
+        except OSError as exc:
             raise ApplyError(
-                f"The migrations folder {folder} is not writable. Fix its "
+                f"The folder {folder} is not writable ({exc.strerror}). Fix its "
                 f"permissions (for example `chmod u+w {folder}`) and run the command again."
-            )
+            ) from exc
 
 
 def apply(
@@ -119,10 +147,9 @@ def apply(
     delete: Sequence[Path],
     *,
     format_files: bool = True,
-    before_move: Callable[[], None] | None = None,
 ) -> Transaction:
     """Put ``files`` in place of ``delete``; return the transaction to commit or undo."""
-    check_writable([f.path.parent for f in files] + [p.parent for p in delete])
+    check_writable([root] + [f.path.parent for f in files] + [p.parent for p in delete])
     for rendered in files:
         if rendered.path.exists() and rendered.path not in delete:
             raise ApplyError(f"{rendered.path} already exists; it will not be overwritten.")
@@ -133,17 +160,22 @@ def apply(
     transaction = Transaction(work=work, journal=journal_path(root))
     try:
         staged = _stage(files, work / "new", format_files)
+        fault_point("staged")
         plan_created = [rendered.path for rendered in files]
         plan_moved = [(path, work / "old" / f"{index:05d}_{path.name}") for index, path in enumerate(delete)]
         _write_journal(transaction.journal, work, plan_created, plan_moved)
-        if before_move is not None:
-            before_move()
+        fault_point("journal")
+        moves = 0
         for original, backup in plan_moved:
             transaction.moved.append((original, backup))
             _move(original, backup)
+            moves += 1
+            fault_point(f"move:{moves}")
         for source, rendered in zip(staged, files):
             transaction.created.append(rendered.path)
             _move(source, rendered.path)
+            moves += 1
+            fault_point(f"move:{moves}")
     except BaseException:
         transaction.rollback()
         raise

@@ -33,6 +33,14 @@ def _sigterm_unwinds() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    if isinstance(exc, Interrupted):
+        return f"terminated by {exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
 class Command(BaseCommand):
     help = (
         "Replace every first-party migration with a short history re-created from "
@@ -150,13 +158,26 @@ class Command(BaseCommand):
 
         aliases = sorted(snap.applied)
         with _sigterm_unwinds():
-            transaction = apply_step.apply(root, files, the_plan.delete)
             try:
-                result = verify.verify(aliases)
-                verify.require_clean(result)
-            except BaseException:
-                transaction.rollback()
+                transaction = apply_step.apply(root, files, the_plan.delete)
+            except RemakeError:
                 raise
+            except (Exception, KeyboardInterrupt, Interrupted) as exc:
+                raise CommandError(
+                    f"Writing the new migrations stopped ({_reason(exc)}); every "
+                    "file was restored and the project is as it was."
+                ) from exc
+            try:
+                apply_step.fault_point("verify")
+                verify.require_clean(verify.verify(aliases))
+            except (Exception, KeyboardInterrupt, Interrupted) as exc:
+                transaction.rollback()
+                if isinstance(exc, RemakeError):
+                    raise CommandError(f"{exc}\nEvery file was restored.") from exc
+                raise CommandError(
+                    f"Verification stopped ({_reason(exc)}); every file was "
+                    "restored and the project is as it was."
+                ) from exc
             transaction.commit()
         verified = ["makemigrations finds no changes"]
         if aliases:
