@@ -44,9 +44,13 @@ def find_python(minimum: tuple[int, int]) -> str | None:
     """This interpreter if it is new enough, else the newest suitable one found."""
     if sys.version_info[:2] >= minimum:
         return sys.executable
-    candidates = [shutil.which(f"python3.{minor}") for minor in range(20, minimum[1] - 1, -1)]
+    candidates = [
+        shutil.which(f"python3.{minor}") for minor in range(20, minimum[1] - 1, -1)
+    ]
     pyenv_root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
-    candidates += sorted(glob.glob(f"{pyenv_root}/versions/3.*/bin/python"), reverse=True)
+    candidates += sorted(
+        glob.glob(f"{pyenv_root}/versions/3.*/bin/python"), reverse=True
+    )
     best: tuple[tuple[int, int], str] | None = None
     for candidate in filter(None, candidates):
         try:
@@ -80,7 +84,9 @@ def prepare(django: str, backends: list[str]) -> Path:
     minimum = (3, 12) if django.startswith("6.") else (3, 10)
     python = find_python(minimum)
     if python is None:
-        sys.exit(f"Django {django} needs Python {minimum[0]}.{minimum[1]}+, and none was found.")
+        sys.exit(
+            f"Django {django} needs Python {minimum[0]}.{minimum[1]}+, and none was found."
+        )
     venv = VENVS / f"django-{django}"
     venv_python = venv / "bin" / "python"
     if venv_python.exists() and python_version(str(venv_python)) < minimum:
@@ -94,13 +100,29 @@ def prepare(django: str, backends: list[str]) -> Path:
     run(venv_python, "-m", "pip", "install", "--quiet", *deps)
     with tempfile.TemporaryDirectory() as tmp:
         wheel = build_wheel(str(venv_python), Path(tmp))
-        run(venv_python, "-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps", wheel)
+        run(
+            venv_python,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--force-reinstall",
+            "--no-deps",
+            wheel,
+        )
     return venv_python
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--django", action="append", choices=SUPPORTED, help="Django version to test (repeatable).")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--django",
+        action="append",
+        choices=SUPPORTED,
+        help="Django version to test (repeatable).",
+    )
     parser.add_argument("--backends", default=os.environ.get("REMAKE_TEST_BACKENDS", "sqlite"),
                         help="Comma-separated: sqlite, postgresql, mariadb (default: sqlite).")  # fmt: skip
     args, pytest_args = parser.parse_known_args()

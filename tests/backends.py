@@ -101,9 +101,7 @@ def create_database(backend: str, directory: Path) -> Database:
             {"ENGINE": "django.db.backends.postgresql", "NAME": name, **pg_params()},
         )
     if backend == "mariadb":
-        _admin_execute(
-            backend, f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"
-        )
+        _admin_execute(backend, f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
         return Database(
             backend,
             name,

@@ -25,7 +25,9 @@ def make_project(tmp_path: Path, backend: str) -> Iterator[Callable[[str], Proje
     made: list[Project] = []
 
     def make(scenario: str) -> Project:
-        project = Project.from_scenario(scenario, tmp_path / f"{scenario}{len(made)}", backend)
+        project = Project.from_scenario(
+            scenario, tmp_path / f"{scenario}{len(made)}", backend
+        )
         made.append(project)
         project.use_databases(default=project.new_database())
         return project

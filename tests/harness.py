@@ -114,7 +114,11 @@ class Project:
     def manage(
         self, *args: str, ok: bool = True, stdin: str | None = None
     ) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "PYTHONPATH": str(self.root), "PYTHONDONTWRITEBYTECODE": "1"}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(self.root),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
         env.pop("DJANGO_SETTINGS_MODULE", None)
         result = subprocess.run(
             [sys.executable, "manage.py", *args],
@@ -160,11 +164,7 @@ class Project:
     # -- looking -------------------------------------------------------
     def migration_files(self, app_dir: str) -> list[str]:
         folder = self.root / app_dir
-        return sorted(
-            p.name
-            for p in folder.glob("*.py")
-            if p.name != "__init__.py"
-        )
+        return sorted(p.name for p in folder.glob("*.py") if p.name != "__init__.py")
 
     def tree_hashes(self) -> dict[str, str]:
         """Every file under the project (databases excluded) and its hash and mode."""
@@ -220,4 +220,6 @@ def schema_diff(project: Project, old: Database, new: Database) -> list[str]:
 
 
 def new_migration_names(project: Project, app_dir: str) -> list[str]:
-    return [name[:-3] for name in project.migration_files(app_dir) if "_remaked_" in name]
+    return [
+        name[:-3] for name in project.migration_files(app_dir) if "_remaked_" in name
+    ]

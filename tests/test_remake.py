@@ -98,7 +98,9 @@ def test_names_and_replaces_of_a_cycle(make_project: Callable[[str], Project]) -
     project = make_project("crossapp")
     project.manage("migrate")
     remake(project)
-    date = re.search(r"_remaked_(\d{8})", str(project.migration_files("orders/migrations")))
+    date = re.search(
+        r"_remaked_(\d{8})", str(project.migration_files("orders/migrations"))
+    )
     assert date
     suffix = f"remaked_{date.group(1)}"
     files = {
@@ -107,7 +109,9 @@ def test_names_and_replaces_of_a_cycle(make_project: Callable[[str], Project]) -
     }
     split = [app for app, names in files.items() if len(names) == 2]
     assert split, files  # the cycle between catalog and orders needs two steps
-    assert all(name.endswith(f"{suffix}.py") for names in files.values() for name in names)
+    assert all(
+        name.endswith(f"{suffix}.py") for names in files.values() for name in names
+    )
     replaced: list[tuple[str, str]] = []
     for app, folder in FIRST_PARTY["crossapp"].items():
         for name in project.migration_files(folder):
@@ -120,10 +124,14 @@ def test_names_and_replaces_of_a_cycle(make_project: Callable[[str], Project]) -
             )
             replaced.extend(eval(out))
     old = [
-        ("accounts", "0001_initial"), ("accounts", "0002_profile"),
-        ("catalog", "0001_initial"), ("catalog", "0002_product_promotion"),
-        ("catalog", "0003_more_fields"), ("orders", "0001_initial"),
-        ("orders", "0002_promotion"), ("orders", "0003_more_fields"),
+        ("accounts", "0001_initial"),
+        ("accounts", "0002_profile"),
+        ("catalog", "0001_initial"),
+        ("catalog", "0002_product_promotion"),
+        ("catalog", "0003_more_fields"),
+        ("orders", "0001_initial"),
+        ("orders", "0002_promotion"),
+        ("orders", "0003_more_fields"),
     ]
     assert sorted(replaced) == old  # each exactly once
     orders = (project.root / "orders/migrations" / files["orders"][0]).read_text()
@@ -154,7 +162,10 @@ def test_third_party_app_is_untouched(make_project: Callable[[str], Project]) ->
     remake(project)
     assert {p: p.read_bytes() for p in project.external.rglob("*.py")} == before
     (blog,) = project.migration_files("blog/migrations")
-    assert "('vendorapp', '0001_initial')" in (project.root / "blog/migrations" / blog).read_text()
+    assert (
+        "('vendorapp', '0001_initial')"
+        in (project.root / "blog/migrations" / blog).read_text()
+    )
     assert_deployed(project, "thirdparty")
 
 

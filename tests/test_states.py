@@ -86,14 +86,16 @@ print(json.dumps(results))
 HISTORIES = {"crossapp": ("accounts", "catalog", "orders"), "shop": ("shop",)}
 
 
-def build_states(project: Project, first_party: tuple[str, ...]) -> tuple[list[tuple[str, str]], dict[str, Database]]:
+def build_states(
+    project: Project, first_party: tuple[str, ...]
+) -> tuple[list[tuple[str, str]], dict[str, Database]]:
     full = project.databases[0]
     order_size_probe = project.python(
         """
         from django.db.migrations.loader import MigrationLoader
         loader = MigrationLoader(None, ignore_no_migrations=True)
-        print(sum(1 for key in loader.graph.nodes if key[0] in %r))
-        """ % (first_party,)
+        print(sum(1 for key in loader.graph.nodes if key[0] in FIRST_PARTY))
+        """.replace("FIRST_PARTY", repr(first_party))
     )
     count = int(order_size_probe) + 1
     prefixes = {f"p{i}": project.new_database() for i in range(count)}

@@ -10,10 +10,11 @@ killed run lets the next run do the same.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import signal
 import shutil
+import signal
 import tempfile
 import uuid
 from collections.abc import Sequence
@@ -75,10 +76,8 @@ def journal_path(root: Path) -> Path:
 
 
 def _remove_if_empty(folder: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         folder.rmdir()
-    except OSError:
-        pass
 
 
 def _move(source: Path, target: Path) -> None:
@@ -90,7 +89,12 @@ def _move(source: Path, target: Path) -> None:
         source.unlink()
 
 
-def _undo(created: Sequence[Path], moved: Sequence[tuple[Path, Path]], work: Path, journal: Path) -> list[str]:
+def _undo(
+    created: Sequence[Path],
+    moved: Sequence[tuple[Path, Path]],
+    work: Path,
+    journal: Path,
+) -> list[str]:
     report = []
     for path in created:
         if path.exists():
@@ -152,7 +156,9 @@ def apply(
     check_writable([root] + [f.path.parent for f in files] + [p.parent for p in delete])
     for rendered in files:
         if rendered.path.exists() and rendered.path not in delete:
-            raise ApplyError(f"{rendered.path} already exists; it will not be overwritten.")
+            raise ApplyError(
+                f"{rendered.path} already exists; it will not be overwritten."
+            )
     run = uuid.uuid4().hex[:12]
     work = root / WORK_DIR / run
     (work / "new").mkdir(parents=True)
@@ -162,7 +168,10 @@ def apply(
         staged = _stage(files, work / "new", format_files)
         fault_point("staged")
         plan_created = [rendered.path for rendered in files]
-        plan_moved = [(path, work / "old" / f"{index:05d}_{path.name}") for index, path in enumerate(delete)]
+        plan_moved = [
+            (path, work / "old" / f"{index:05d}_{path.name}")
+            for index, path in enumerate(delete)
+        ]
         _write_journal(transaction.journal, work, plan_created, plan_moved)
         fault_point("journal")
         moves = 0
@@ -171,7 +180,7 @@ def apply(
             _move(original, backup)
             moves += 1
             fault_point(f"move:{moves}")
-        for source, rendered in zip(staged, files):
+        for source, rendered in zip(staged, files, strict=True):
             transaction.created.append(rendered.path)
             _move(source, rendered.path)
             moves += 1
@@ -182,7 +191,9 @@ def apply(
     return transaction
 
 
-def _stage(files: Sequence[RenderedFile], folder: Path, format_files: bool) -> list[Path]:
+def _stage(
+    files: Sequence[RenderedFile], folder: Path, format_files: bool
+) -> list[Path]:
     staged = []
     for index, rendered in enumerate(files):
         subfolder = folder / f"{index:05d}"
@@ -202,7 +213,12 @@ def _stage(files: Sequence[RenderedFile], folder: Path, format_files: bool) -> l
     return staged
 
 
-def _write_journal(journal: Path, work: Path, created: Sequence[Path], moved: Sequence[tuple[Path, Path]]) -> None:
+def _write_journal(
+    journal: Path,
+    work: Path,
+    created: Sequence[Path],
+    moved: Sequence[tuple[Path, Path]],
+) -> None:
     data = {
         "work": str(work),
         "created": [str(p) for p in created],

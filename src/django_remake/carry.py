@@ -36,7 +36,7 @@ class NotRecreated:
 def not_recreated(snapshot: Snapshot) -> list[NotRecreated]:
     found = []
     for key in snapshot.old_nodes():
-        for operation in _flatten(snapshot.migration(key).operations):
+        for operation in snapshot.migration(key).operations:
             if type(operation) in _RECREATED:
                 continue
             found.append(
@@ -48,10 +48,6 @@ def not_recreated(snapshot: Snapshot) -> list[NotRecreated]:
                 )
             )
     return found
-
-
-def _flatten(operations: list[Operation]) -> list[Operation]:
-    return list(operations)
 
 
 def _describe(operation: Operation) -> str:

@@ -64,15 +64,21 @@ def find_part_way(
     half-way through the *new* history is not part-way through the old one.
     """
     remade = remade_replacements(loader)
-    explained = {name for key, names in remade.items() if key in applied for name in names}
+    explained = {
+        name for key, names in remade.items() if key in applied for name in names
+    }
     old_progress = [
-        name for names in remade.values() for name in names
+        name
+        for names in remade.values()
+        for name in names
         if name in applied and name not in explained
     ]
     todo: list[Key] = []
     for key, names in remade.items():
         if key not in applied:
-            todo.extend(name for name in names if name not in applied and name not in todo)
+            todo.extend(
+                name for name in names if name not in applied and name not in todo
+            )
     if not old_progress or not todo:
         return None
     missing = [name for name in todo if name not in loader.disk_migrations]

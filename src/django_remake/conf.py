@@ -39,8 +39,7 @@ def _raw(name: str, default: Any) -> Any:
 
 def _fail(name: str, expected: str, value: Any) -> ImproperlyConfigured:
     return ImproperlyConfigured(
-        f"{PREFIX}{name} must be {expected}; got {value!r} "
-        f"({type(value).__name__})."
+        f"{PREFIX}{name} must be {expected}; got {value!r} ({type(value).__name__})."
     )
 
 
@@ -71,12 +70,16 @@ def _label_map(name: str, expected: str) -> dict[str, tuple[str, ...]]:
 def _commands() -> tuple[tuple[str, ...], ...]:
     value = _raw("POST_COMMANDS", ())
     if not isinstance(value, Sequence) or isinstance(value, str):
-        raise _fail("POST_COMMANDS", "a list of commands, each a list of strings", value)
+        raise _fail(
+            "POST_COMMANDS", "a list of commands, each a list of strings", value
+        )
     commands = []
     for command in value:
         if not _is_str_seq(command) or not command:
             raise _fail(
-                "POST_COMMANDS", "a list of commands, each a non-empty list of strings", value
+                "POST_COMMANDS",
+                "a list of commands, each a non-empty list of strings",
+                value,
             )
         commands.append(tuple(command))
     return tuple(commands)
@@ -84,12 +87,16 @@ def _commands() -> tuple[tuple[str, ...], ...]:
 
 def _run_before() -> dict[str, tuple[tuple[str, str], ...]]:
     value = _raw("RUN_BEFORE", {})
-    expected = 'a dict of app label -> list of (app_label, migration_name) pairs'
+    expected = "a dict of app label -> list of (app_label, migration_name) pairs"
     if not isinstance(value, Mapping):
         raise _fail("RUN_BEFORE", expected, value)
     result: dict[str, tuple[tuple[str, str], ...]] = {}
     for key, pairs in value.items():
-        if not isinstance(key, str) or not isinstance(pairs, Sequence) or isinstance(pairs, str):
+        if (
+            not isinstance(key, str)
+            or not isinstance(pairs, Sequence)
+            or isinstance(pairs, str)
+        ):
             raise _fail("RUN_BEFORE", expected, value)
         checked = []
         for pair in pairs:

@@ -52,7 +52,9 @@ def finish_old_history(
             if key not in planned:
                 planned.add(key)
                 plan.append((loader.graph.nodes[key], False))
-    blocked = [f"{m.app_label}.{m.name}" for m, _ in plan if (m.app_label, m.name) in remade]
+    blocked = [
+        f"{m.app_label}.{m.name}" for m, _ in plan if (m.app_label, m.name) in remade
+    ]
     if blocked:
         raise NotReady(
             f"Database '{connection.alias}' is part-way through the old history, and "

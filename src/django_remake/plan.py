@@ -64,11 +64,21 @@ class Plan:
         return sum(len(item.migration.operations) for item in self.new)
 
 
+def _set(migration: Migration, **attributes: object) -> None:
+    """Set attributes on a Migration instance.
+
+    django-stubs declares them as class variables, but Django itself sets them
+    on the autodetector's instances (see ``arrange_for_graph``), and so do we.
+    """
+    for name, value in attributes.items():
+        setattr(migration, name, value)
+
+
 def first_party_free_state(snapshot: Snapshot) -> ProjectState:
     """The old history's final state with every first-party model taken out."""
     old_state = snapshot.loader.project_state()
     state = ProjectState(real_apps=set(snapshot.loader.unmigrated_apps))
-    for (app_label, model_name), model_state in old_state.models.items():
+    for (app_label, _model), model_state in old_state.models.items():
         if app_label not in snapshot.labels:
             state.add_model(model_state.clone())
     return state
@@ -78,7 +88,7 @@ def third_party_graph(snapshot: Snapshot) -> MigrationGraph:
     """The loaded graph without first-party nodes: what the new history builds on."""
     graph = MigrationGraph()
     labels = snapshot.labels
-    for key, node in snapshot.graph.node_map.items():
+    for key in snapshot.graph.node_map:
         if key[0] not in labels:
             graph.add_node(key, snapshot.graph.nodes[key])
     for key, node in snapshot.graph.node_map.items():
@@ -97,7 +107,8 @@ def pending_changes(snapshot: Snapshot) -> dict[str, list[Migration]]:
         ProjectState.from_apps(apps),
         MigrationQuestioner(specified_apps=snapshot.labels, dry_run=True),
     )
-    return autodetector.changes(graph=snapshot.graph)  # type: ignore[no-any-return]
+    changes: dict[str, list[Migration]] = autodetector.changes(graph=snapshot.graph)
+    return changes
 
 
 def check_no_pending_changes(snapshot: Snapshot) -> None:
@@ -119,7 +130,9 @@ def check_no_pending_changes(snapshot: Snapshot) -> None:
     )
 
 
-def _suffix(snapshot: Snapshot, names: Mapping[str, list[str]], today: datetime.date) -> str:
+def _suffix(
+    snapshot: Snapshot, names: Mapping[str, list[str]], today: datetime.date
+) -> str:
     """``remaked_YYYYMMDD``, or ``remaked_YYYYMMDD_N`` when a name was used before."""
     base = f"remaked_{today:%Y%m%d}"
     attempt = 1
@@ -135,7 +148,9 @@ def _suffix(snapshot: Snapshot, names: Mapping[str, list[str]], today: datetime.
         attempt += 1
 
 
-def _add_extensions(changes: dict[str, list[Migration]], config: RemakeSettings) -> None:
+def _add_extensions(
+    changes: dict[str, list[Migration]], config: RemakeSettings
+) -> None:
     for app_label, paths in config.extensions.items():
         if app_label not in changes:
             raise PlanError(
@@ -153,7 +168,7 @@ def _add_extensions(changes: dict[str, list[Migration]], config: RemakeSettings)
                 ) from exc
             operations.append(operation_class())
         first = changes[app_label][0]
-        first.operations = operations + list(first.operations)
+        _set(first, operations=operations + list(first.operations))
 
 
 def build_plan(
@@ -184,7 +199,10 @@ def build_plan(
             "re-create; the old migrations would lose their replacement."
         )
 
-    numbers = {label: [m.name.split("_", 1)[0] for m in migs] for label, migs in changes.items()}
+    numbers = {
+        label: [m.name.split("_", 1)[0] for m in migs]
+        for label, migs in changes.items()
+    }
     suffix = _suffix(snapshot, numbers, today)
     renames = {
         (label, m.name): (label, m.name.replace(placeholder, suffix, 1))
@@ -194,13 +212,15 @@ def build_plan(
     for migs in changes.values():
         for migration in migs:
             migration.name = renames[(migration.app_label, migration.name)][1]
-            migration.dependencies = [renames.get(tuple(d), d) for d in migration.dependencies]
-            migration.initial = True
+            dependencies = [
+                renames.get((d[0], d[1]), d) for d in migration.dependencies
+            ]
+            _set(migration, dependencies=dependencies, initial=True)
 
     _add_extensions(changes, config)
     for app_label, targets in config.run_before.items():
         if app_label in changes:
-            changes[app_label][0].run_before = list(targets)
+            _set(changes[app_label][0], run_before=list(targets))
 
     directories = {app.label: app.directory for app in snapshot.apps}
     app_order = _app_order(config, labels)
@@ -221,7 +241,7 @@ def build_plan(
             for recorded in snapshot.recorded_names(old):
                 if recorded not in names:
                     names.append(recorded)
-        migration.replaces = names
+        _set(migration, replaces=names)
         path = directories[key[0]] / f"{key[1]}.py"
         new.append(NewMigration(migration, path, replaced))
 
@@ -242,7 +262,11 @@ def build_plan(
 def _app_order(config: RemakeSettings, labels: set[str]) -> list[str]:
     """INSTALLED_APPS order, with FIRST_APPS moved to the front and LAST_APPS to the end."""
     installed = [app.label for app in apps.get_app_configs()]
-    middle = [label for label in installed if label not in config.first_apps and label not in config.last_apps]
+    middle = [
+        label
+        for label in installed
+        if label not in config.first_apps and label not in config.last_apps
+    ]
     order = list(config.first_apps) + middle + list(config.last_apps)
     unknown = sorted((set(config.first_apps) | set(config.last_apps)) - set(installed))
     if unknown:
@@ -251,4 +275,3 @@ def _app_order(config: RemakeSettings, labels: set[str]) -> list[str]:
             "installed: " + ", ".join(f"'{label}'" for label in unknown)
         )
     return order
-

@@ -107,11 +107,16 @@ def _migrations_directory(app_config: AppConfig) -> tuple[str, Path] | None:
     return module_name, Path(paths[0]).resolve()
 
 
-def select_apps(config: RemakeSettings, labels: Iterable[str] | None = None) -> list[ProjectApp]:
+def select_apps(
+    config: RemakeSettings, labels: Iterable[str] | None = None
+) -> list[ProjectApp]:
     """The first-party apps with a migrations package, in INSTALLED_APPS order."""
     root = project_root()
     known = {app.label for app in apps.get_app_configs()}
-    for name, chosen in (("INCLUDE_APPS", config.include_apps or ()), ("EXCLUDE_APPS", config.exclude_apps)):
+    for name, chosen in (
+        ("INCLUDE_APPS", config.include_apps or ()),
+        ("EXCLUDE_APPS", config.exclude_apps),
+    ):
         unknown = sorted(set(chosen) - known)
         if unknown:
             raise NotReady(

@@ -35,7 +35,9 @@ from .errors import PlanError
 from .snapshot import Key, Snapshot
 
 
-def resolve(dependency: Sequence[str], new_by_app: Mapping[str, list[Key]], base: MigrationGraph) -> Key | None:
+def resolve(
+    dependency: Sequence[str], new_by_app: Mapping[str, list[Key]], base: MigrationGraph
+) -> Key | None:
     """The node a dependency tuple points at once the new files are on disk."""
     app_label, name = dependency[0], dependency[1]
     if app_label == "__setting__":
@@ -57,7 +59,11 @@ def resolve(dependency: Sequence[str], new_by_app: Mapping[str, list[Key]], base
 
 
 def _new_by_app(changes: Mapping[str, list[Migration]]) -> dict[str, list[Key]]:
-    return {label: [(label, m.name) for m in migs] for label, migs in changes.items() if migs}
+    return {
+        label: [(label, m.name) for m in migs]
+        for label, migs in changes.items()
+        if migs
+    }
 
 
 def combined_order(
@@ -72,18 +78,20 @@ def combined_order(
     order (and with it every ``replaces`` list) is the same on every run.
     """
     new_by_app = _new_by_app(changes)
-    parents: dict[Key, set[Key]] = {key: {p.key for p in base.node_map[key].parents} for key in base.nodes}
+    parents: dict[Key, set[Key]] = {
+        key: {p.key for p in base.node_map[key].parents} for key in base.nodes
+    }
     for label, migs in changes.items():
         for migration in migs:
             key = (label, migration.name)
-            deps = {resolve(d, new_by_app, base) for d in migration.dependencies}
-            parents[key] = {d for d in deps if d is not None and d != key}
+            resolved = {resolve(d, new_by_app, base) for d in migration.dependencies}
+            parents[key] = {d for d in resolved if d is not None and d != key}
     # Third-party migrations that depend on a first-party app (through
     # AUTH_USER_MODEL, typically) will depend on its new migrations.
     labels = snapshot.labels
     for key in base.nodes:
-        migration = snapshot.loader.disk_migrations.get(key)
-        for dep in getattr(migration, "dependencies", ()):
+        old_migration = snapshot.loader.disk_migrations.get(key)
+        for dep in getattr(old_migration, "dependencies", ()):
             target_app = settings_app(dep)
             if target_app in labels and target_app in new_by_app:
                 target = resolve(dep, new_by_app, base)
@@ -93,7 +101,7 @@ def combined_order(
                     parents[key].add(target)
     rank = {label: index for index, label in enumerate(app_order)}
     children: dict[Key, set[Key]] = {key: set() for key in parents}
-    missing = set()
+    missing: set[Key] = set()
     for key, deps in parents.items():
         for dep in deps:
             if dep not in children:
@@ -105,10 +113,17 @@ def combined_order(
             "The new migrations depend on migrations that are not in the graph: "
             + ", ".join(f"{a}.{n}" for a, n in sorted(missing))
         )
-    waiting = {key: len([d for d in deps if d in children]) for key, deps in parents.items()}
+    waiting = {
+        key: len([d for d in deps if d in children]) for key, deps in parents.items()
+    }
 
     def priority(key: Key) -> tuple[int, int, str, str]:
-        return (1 if key[0] in new_by_app else 0, rank.get(key[0], len(rank)), key[0], key[1])
+        return (
+            1 if key[0] in new_by_app else 0,
+            rank.get(key[0], len(rank)),
+            key[0],
+            key[1],
+        )
 
     ready = [(priority(k), k) for k, n in waiting.items() if n == 0]
     heapq.heapify(ready)
@@ -188,17 +203,24 @@ def _fill_empty_groups(
             continue
         here = position[new]
 
-        def fits(old: Key) -> bool:
+        def fits(old: Key, here: int = here) -> bool:
             if len(groups[owner[old]]) < 2 or lower[old] > here:
                 return False
             for child in snapshot.graph.node_map[old].children:
                 if child.key in owner and position[owner[child.key]] < here:
                     return False
-                if child.key not in owner and child.key in position and position[child.key] <= here:
+                if (
+                    child.key not in owner
+                    and child.key in position
+                    and position[child.key] <= here
+                ):
                     return False
             return True
 
-        ranked = sorted(owner, key=lambda old: (old[0] != new[0], abs(position[owner[old]] - here), old))
+        ranked = sorted(
+            owner,
+            key=lambda old: (old[0] != new[0], abs(position[owner[old]] - here), old),
+        )
         for old in ranked:
             if fits(old):
                 groups[owner[old]].remove(old)
@@ -211,8 +233,8 @@ def _fill_empty_groups(
                 "replace without breaking the dependency order, so a fully migrated "
                 "database would run it again."
             )
-    for new, group in groups.items():
-        order = {old: index for index, old in enumerate(snapshot.old_nodes())}
+    order = {old: index for index, old in enumerate(snapshot.old_nodes())}
+    for group in groups.values():
         group.sort(key=order.__getitem__)
 
 
@@ -242,7 +264,9 @@ def check_replacement_graph(
             for dep in migration.dependencies:
                 target = resolve(dep, new_by_app, base)
                 if target is not None:
-                    graph.add_dependency(None, (label, migration.name), target, skip_validation=True)
+                    graph.add_dependency(
+                        None, (label, migration.name), target, skip_validation=True
+                    )
     for new, replaced in groups.items():
         graph.remove_replaced_nodes(new, replaced)
     try:
@@ -254,4 +278,6 @@ def check_replacement_graph(
         ) from exc
     left = sorted(k for k in graph.nodes if k[0] in snapshot.labels and k not in groups)
     if left:
-        raise PlanError("Old migrations left unreplaced: " + ", ".join(f"{a}.{n}" for a, n in left))
+        raise PlanError(
+            "Old migrations left unreplaced: " + ", ".join(f"{a}.{n}" for a, n in left)
+        )

@@ -22,7 +22,9 @@ def _summarise(keys: list[Key]) -> str:
     return ", ".join(f"{count} of '{label}'" for label, count in per_app.items())
 
 
-def plan_lines(plan: Plan, root: Path, verbosity: int, files: list[RenderedFile] | None = None) -> list[Line]:
+def plan_lines(
+    plan: Plan, root: Path, verbosity: int, files: list[RenderedFile] | None = None
+) -> list[Line]:
     lines: list[Line] = [("MIGRATE_HEADING", "Remade migrations:")]
     current = ""
     for item in plan.new:
@@ -46,7 +48,9 @@ def plan_lines(plan: Plan, root: Path, verbosity: int, files: list[RenderedFile]
                 lines.append(("", f"      - {operation.describe()}"))
     lines.extend(not_recreated_lines(plan))
     if plan.keep_old:
-        lines.append(("NOTICE", "Old migration files are kept (--keep-old-migrations)."))
+        lines.append(
+            ("NOTICE", "Old migration files are kept (--keep-old-migrations).")
+        )
     else:
         lines.append(("NOTICE", f"Old migration files to delete: {len(plan.delete)}"))
         if verbosity >= 2:
@@ -83,7 +87,12 @@ def not_recreated_lines(plan: Plan) -> list[Line]:
     ]
     for item in plan.not_recreated:
         note = " (elidable)" if item.elidable else ""
-        lines.append(("WARNING", f"  {item.migration[0]}.{item.migration[1]}: {item.kind}: {item.description}{note}"))
+        lines.append(
+            (
+                "WARNING",
+                f"  {item.migration[0]}.{item.migration[1]}: {item.kind}: {item.description}{note}",
+            )
+        )
     lines.append(
         (
             "NOTICE",

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.apps import apps
 from django.conf import settings
 from django.db import DatabaseError, connections
 from django.db.migrations.exceptions import (
@@ -48,7 +47,8 @@ class Snapshot:
 
     @property
     def graph(self) -> MigrationGraph:
-        return self.loader.graph
+        graph: MigrationGraph = self.loader.graph
+        return graph
 
     def old_nodes(self) -> list[Key]:
         """First-party nodes of the loaded graph, parents before children.
@@ -89,7 +89,9 @@ class Snapshot:
 
     def known_names(self, app_label: str) -> set[str]:
         """Every migration name the app has used: on disk, replaced, or recorded."""
-        names = {name for label, name in self.loader.disk_migrations if label == app_label}
+        names = {
+            name for label, name in self.loader.disk_migrations if label == app_label
+        }
         for migration in self.loader.disk_migrations.values():
             for label, name in migration.replaces or ():
                 if label == app_label:
@@ -99,7 +101,8 @@ class Snapshot:
         return names
 
     def migration(self, key: Key) -> Migration:
-        return self.loader.disk_migrations[key]  # type: ignore[no-any-return]
+        migration: Migration = self.loader.disk_migrations[key]
+        return migration
 
 
 def load_graph() -> MigrationLoader:
@@ -109,7 +112,9 @@ def load_graph() -> MigrationLoader:
     except (SyntaxError, ImportError) as exc:
         raise NotReady(_describe_import_error(exc)) from exc
     except BadMigrationError as exc:
-        raise NotReady(f"{exc} Fix or remove that file, then run the command again.") from exc
+        raise NotReady(
+            f"{exc} Fix or remove that file, then run the command again."
+        ) from exc
     except NodeNotFoundError as exc:
         raise NotReady(
             f"The migration history does not load: {exc} "
@@ -132,7 +137,9 @@ def _describe_import_error(exc: BaseException) -> str:
             "then run the command again."
         )
     frames = traceback.extract_tb(exc.__traceback__)
-    migration_frames = [f for f in frames if "/migrations/" in f.filename.replace("\\", "/")]
+    migration_frames = [
+        f for f in frames if "/migrations/" in f.filename.replace("\\", "/")
+    ]
     where = ""
     if migration_frames:
         frame = migration_frames[-1]
@@ -163,7 +170,9 @@ def read_applied(aliases: Iterable[str]) -> dict[str, set[Key]]:
     return applied
 
 
-def take_snapshot(project_apps: list[ProjectApp], *, with_databases: bool = True) -> Snapshot:
+def take_snapshot(
+    project_apps: list[ProjectApp], *, with_databases: bool = True
+) -> Snapshot:
     loader = load_graph()
     aliases = list(settings.DATABASES) if with_databases else []
     return Snapshot(apps=project_apps, loader=loader, applied=read_applied(aliases))

@@ -33,7 +33,9 @@ class Verification:
             if plan:
                 lines.append(f"database '{alias}' would still apply: {', '.join(plan)}")
         for app_label, operations in self.changes.items():
-            lines.append(f"makemigrations would still write for '{app_label}': {'; '.join(operations)}")
+            lines.append(
+                f"makemigrations would still write for '{app_label}': {'; '.join(operations)}"
+            )
         return lines
 
 
@@ -48,7 +50,9 @@ def verify(aliases: Sequence[str]) -> Verification:
     )
     if result.returncode != 0:
         tail = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
-        return Verification(error=f"the new history does not load in a fresh process: {tail}")
+        return Verification(
+            error=f"the new history does not load in a fresh process: {tail}"
+        )
     data = json.loads(result.stdout)
     return Verification(plans=data["plans"], changes=data["changes"])
 
@@ -83,7 +87,9 @@ def _child(aliases: Sequence[str]) -> dict[str, object]:
     if conflicts:
         raise SystemExit(f"conflicting leaf migrations: {conflicts}")
     autodetector = MigrationAutodetector(
-        loader.project_state(), ProjectState.from_apps(apps), MigrationQuestioner(dry_run=True)
+        loader.project_state(),
+        ProjectState.from_apps(apps),
+        MigrationQuestioner(dry_run=True),
     )
     changes = autodetector.changes(graph=loader.graph)
     return {

@@ -21,6 +21,8 @@ class RenderedFile:
 
 def render(plan: Plan, *, include_header: bool = True) -> list[RenderedFile]:
     return [
-        RenderedFile(item.path, MigrationWriter(item.migration, include_header).as_string())
+        RenderedFile(
+            item.path, MigrationWriter(item.migration, include_header).as_string()
+        )
         for item in plan.new
     ]

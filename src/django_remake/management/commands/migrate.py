@@ -27,7 +27,9 @@ class Command(DjangoMigrate):
                 raise CommandError(str(exc)) from exc
             if recorded and options["verbosity"] >= 1:
                 names = ", ".join(f"{a}.{n}" for a, n in recorded)
-                self.stdout.write(f"  Recorded the remade migrations as applied: {names}")
+                self.stdout.write(
+                    f"  Recorded the remade migrations as applied: {names}"
+                )
         super().handle(*args, **options)
 
     def _note(self, text: str) -> None:

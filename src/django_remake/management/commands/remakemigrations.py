@@ -136,8 +136,10 @@ class Command(BaseCommand):
         else:
             snapshot.check_databases(snap)
         plan.check_no_pending_changes(snap)
-        if keep_old and django.VERSION < (6, 0) and any(
-            key[0] in snap.labels for key in snap.loader.replacements
+        if (
+            keep_old
+            and django.VERSION < (6, 0)
+            and any(key[0] in snap.labels for key in snap.loader.replacements)
         ):
             raise CommandError(
                 "--keep-old-migrations cannot be used while first-party squashed "
@@ -149,7 +151,9 @@ class Command(BaseCommand):
         the_plan = plan.build_plan(snap, config, keep_old=keep_old)
         files = writer.render(the_plan, include_header=include_header)
         if verbosity >= 1:
-            self._say(report.plan_lines(the_plan, root, verbosity, files if dry_run else None))
+            self._say(
+                report.plan_lines(the_plan, root, verbosity, files if dry_run else None)
+            )
         if dry_run:
             return
         if interactive and sys.stdin.isatty() and not self._confirm(the_plan):
@@ -181,22 +185,39 @@ class Command(BaseCommand):
             transaction.commit()
         verified = ["makemigrations finds no changes"]
         if aliases:
-            verified.append("migrate has nothing to apply on " + ", ".join(f"'{a}'" for a in aliases))
+            verified.append(
+                "migrate has nothing to apply on "
+                + ", ".join(f"'{a}'" for a in aliases)
+            )
         self._run_post_commands(config.post_commands, verbosity)
         if verbosity >= 1:
             self.stdout.write(
-                self.style.SUCCESS(report.summary_line(the_plan, len(project_apps), verified))
+                self.style.SUCCESS(
+                    report.summary_line(the_plan, len(project_apps), verified)
+                )
             )
 
     def _confirm(self, the_plan: plan.Plan) -> bool:
-        action = "write" if the_plan.keep_old else f"delete {len(the_plan.delete)} files and write"
-        answer = input(f"This will {action} {len(the_plan.new)} new migrations. Continue? [y/N] ")
+        action = (
+            "write"
+            if the_plan.keep_old
+            else f"delete {len(the_plan.delete)} files and write"
+        )
+        answer = input(
+            f"This will {action} {len(the_plan.new)} new migrations. Continue? [y/N] "
+        )
         return answer.strip().lower() in {"y", "yes"}
 
-    def _run_post_commands(self, commands: tuple[tuple[str, ...], ...], verbosity: int) -> None:
+    def _run_post_commands(
+        self, commands: tuple[tuple[str, ...], ...], verbosity: int
+    ) -> None:
         for command in commands:
             if verbosity >= 1:
-                self.stdout.write(self.style.MIGRATE_HEADING(f"Running: manage.py {' '.join(command)}"))
+                self.stdout.write(
+                    self.style.MIGRATE_HEADING(
+                        f"Running: manage.py {' '.join(command)}"
+                    )
+                )
             result = subprocess.run(
                 [sys.executable, "-m", "django", *command],
                 env=project.environ_for_subprocess(),
