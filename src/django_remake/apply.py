@@ -117,7 +117,14 @@ def recover(root: Path) -> list[str] | None:
     """Roll back a run that died mid-apply; ``None`` when there was nothing to do."""
     journal = journal_path(root)
     if not journal.exists():
-        return None
+        # A run killed before it wrote its journal had moved nothing yet.
+        leftovers = [p for p in (root / WORK_DIR).glob("*") if p.is_dir()]
+        for folder in leftovers:
+            shutil.rmtree(folder, ignore_errors=True)
+        _remove_if_empty(root / WORK_DIR)
+        if not leftovers:
+            return None
+        return [f"removed the unfinished work folder {p}" for p in leftovers]
     try:
         data = json.loads(journal.read_text())
         created = [Path(p) for p in data["created"]]
@@ -161,19 +168,22 @@ def apply(
             )
     run = uuid.uuid4().hex[:12]
     work = root / WORK_DIR / run
-    (work / "new").mkdir(parents=True)
-    (work / "old").mkdir()
     transaction = Transaction(work=work, journal=journal_path(root))
+    plan_created = [rendered.path for rendered in files]
+    plan_moved = [
+        (path, work / "old" / f"{index:05d}_{path.name}")
+        for index, path in enumerate(delete)
+    ]
     try:
-        staged = _stage(files, work / "new", format_files)
-        fault_point("staged")
-        plan_created = [rendered.path for rendered in files]
-        plan_moved = [
-            (path, work / "old" / f"{index:05d}_{path.name}")
-            for index, path in enumerate(delete)
-        ]
+        # The journal comes first, so that even a run killed while formatting
+        # leaves nothing behind that the next run does not clean up.
+        work.mkdir(parents=True)
         _write_journal(transaction.journal, work, plan_created, plan_moved)
         fault_point("journal")
+        (work / "new").mkdir()
+        (work / "old").mkdir()
+        staged = _stage(files, work / "new", format_files)
+        fault_point("staged")
         moves = 0
         for original, backup in plan_moved:
             transaction.moved.append((original, backup))
@@ -208,7 +218,9 @@ def _stage(
             compile(path.read_text(encoding="utf-8"), str(path), "exec")
         except (SyntaxError, ValueError) as exc:
             raise ApplyError(
-                f"A generated migration does not compile after formatting ({path.name}): {exc}"
+                f"A generated migration does not compile after formatting "
+                f"({path.name}): {exc}. Nothing was changed; check the formatter "
+                "(black) that Django runs on new migrations."
             ) from exc
     return staged
 

@@ -26,9 +26,11 @@ from django.db.migrations.state import ProjectState
 from django.utils.module_loading import import_string
 
 from .carry import NotRecreated, not_recreated
+from .checkplan import check_new_history, check_replacement_graph
 from .conf import RemakeSettings
 from .errors import NotReady, PlanError
-from .replaces import assign_replacements, check_replacement_graph, combined_order
+from .project import migration_files
+from .replaces import assign_replacements, combined_order
 from .snapshot import Key, Snapshot
 
 
@@ -56,6 +58,8 @@ class Plan:
     old_count: int
     old_operation_count: int
     suffix: str
+    #: how many old migration files each app had
+    old_per_app: dict[str, int] = field(default_factory=dict)
     #: old operations whose effect new databases will not get
     not_recreated: list[NotRecreated] = field(default_factory=list)
 
@@ -228,6 +232,7 @@ def build_plan(
     order = combined_order(changes, base_graph, snapshot, app_order)
     new_nodes = [key for key in order if key in by_key]
     groups = assign_replacements(snapshot, order, new_nodes)
+    check_new_history(snapshot, base_graph, changes)
     check_replacement_graph(snapshot, base_graph, changes, groups)
 
     new: list[NewMigration] = []
@@ -256,6 +261,9 @@ def build_plan(
         old_operation_count=old_operation_count,
         suffix=suffix,
         not_recreated=not_recreated(snapshot),
+        old_per_app={
+            app.label: len(migration_files(app.directory)) for app in snapshot.apps
+        },
     )
 
 

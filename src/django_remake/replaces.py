@@ -27,7 +27,6 @@ import heapq
 from collections.abc import Mapping, Sequence
 
 from django.conf import settings
-from django.db.migrations.exceptions import CircularDependencyError
 from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.migration import Migration
 
@@ -58,7 +57,7 @@ def resolve(
     return (app_label, name)
 
 
-def _new_by_app(changes: Mapping[str, list[Migration]]) -> dict[str, list[Key]]:
+def new_nodes_by_app(changes: Mapping[str, list[Migration]]) -> dict[str, list[Key]]:
     return {
         label: [(label, m.name) for m in migs]
         for label, migs in changes.items()
@@ -77,7 +76,7 @@ def combined_order(
     Ties go to third-party nodes first, then by app order, then by name, so the
     order (and with it every ``replaces`` list) is the same on every run.
     """
-    new_by_app = _new_by_app(changes)
+    new_by_app = new_nodes_by_app(changes)
     parents: dict[Key, set[Key]] = {
         key: {p.key for p in base.node_map[key].parents} for key in base.nodes
     }
@@ -236,48 +235,3 @@ def _fill_empty_groups(
     order = {old: index for index, old in enumerate(snapshot.old_nodes())}
     for group in groups.values():
         group.sort(key=order.__getitem__)
-
-
-def check_replacement_graph(
-    snapshot: Snapshot,
-    base: MigrationGraph,
-    changes: Mapping[str, list[Migration]],
-    groups: Mapping[Key, list[Key]],
-) -> None:
-    """Replay Django's replacement step for a fresh database with old files kept.
-
-    Every inherited edge lands on a new migration; the result must have no
-    cycle and no old first-party node left.
-    """
-    new_by_app = _new_by_app(changes)
-    graph = MigrationGraph()
-    for key in snapshot.graph.nodes:
-        graph.add_node(key, snapshot.graph.nodes[key])
-    for label, migs in changes.items():
-        for migration in migs:
-            graph.add_node((label, migration.name), migration)
-    for key, node in snapshot.graph.node_map.items():
-        for parent in node.parents:
-            graph.add_dependency(None, key, parent.key, skip_validation=True)
-    for label, migs in changes.items():
-        for migration in migs:
-            for dep in migration.dependencies:
-                target = resolve(dep, new_by_app, base)
-                if target is not None:
-                    graph.add_dependency(
-                        None, (label, migration.name), target, skip_validation=True
-                    )
-    for new, replaced in groups.items():
-        graph.remove_replaced_nodes(new, replaced)
-    try:
-        graph.ensure_not_cyclic()
-    except CircularDependencyError as exc:
-        raise PlanError(
-            "With the old files kept, the new migrations would inherit a "
-            f"dependency cycle: {exc}"
-        ) from exc
-    left = sorted(k for k in graph.nodes if k[0] in snapshot.labels and k not in groups)
-    if left:
-        raise PlanError(
-            "Old migrations left unreplaced: " + ", ".join(f"{a}.{n}" for a, n in left)
-        )

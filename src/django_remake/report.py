@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from .plan import Plan
+from .plan import NewMigration, Plan
 from .snapshot import Key
 from .writer import RenderedFile
 
@@ -26,26 +26,16 @@ def plan_lines(
     plan: Plan, root: Path, verbosity: int, files: list[RenderedFile] | None = None
 ) -> list[Line]:
     lines: list[Line] = [("MIGRATE_HEADING", "Remade migrations:")]
-    current = ""
+    by_app: dict[str, list[NewMigration]] = {}
     for item in plan.new:
-        label = item.migration.app_label
-        if label != current:
-            lines.append(("MIGRATE_LABEL", f"  {label}"))
-            current = label
-        try:
-            shown = item.path.relative_to(root)
-        except ValueError:
-            shown = item.path
-        deps = sorted(
-            f"{d[0]}.{d[1]}" for d in item.migration.dependencies if d[0] != label
+        by_app.setdefault(item.migration.app_label, []).append(item)
+    for label, items in by_app.items():
+        old_count = plan.old_per_app.get(label, 0)
+        lines.append(
+            ("MIGRATE_LABEL", f"  {label}: {old_count} migrations -> {len(items)}")
         )
-        lines.append(("", f"    {shown}"))
-        lines.append(("", f"      replaces {_summarise(item.replaced_nodes)}"))
-        if deps and verbosity >= 1:
-            lines.append(("", f"      depends on {', '.join(deps)}"))
-        if verbosity >= 2:
-            for operation in item.migration.operations:
-                lines.append(("", f"      - {operation.describe()}"))
+        for item in items:
+            lines.extend(_migration_lines(item, root, verbosity))
     lines.extend(not_recreated_lines(plan))
     if plan.keep_old:
         lines.append(
@@ -60,6 +50,29 @@ def plan_lines(
         for rendered in files:
             lines.append(("MIGRATE_HEADING", f"--- {rendered.path}"))
             lines.append(("", rendered.text))
+    return lines
+
+
+def _migration_lines(item: NewMigration, root: Path, verbosity: int) -> list[Line]:
+    label = item.migration.app_label
+    try:
+        shown = item.path.relative_to(root)
+    except ValueError:
+        shown = item.path
+    lines: list[Line] = [
+        ("", f"    {shown}"),
+        ("", f"      replaces {_summarise(item.replaced_nodes)}"),
+    ]
+    deps = sorted(
+        f"settings.{d[1]}" if d[0] == "__setting__" else f"{d[0]}.{d[1]}"
+        for d in item.migration.dependencies
+        if d[0] != label
+    )
+    if deps:
+        lines.append(("", f"      depends on {', '.join(deps)}"))
+    if verbosity >= 2:
+        for operation in item.migration.operations:
+            lines.append(("", f"      - {operation.describe()}"))
     return lines
 
 

@@ -117,7 +117,7 @@ def load_graph() -> MigrationLoader:
         ) from exc
     except NodeNotFoundError as exc:
         raise NotReady(
-            f"The migration history does not load: {exc} "
+            f"The migration history does not load: {str(exc).rstrip('.')}. "
             "Restore the missing migration or fix the dependency, then run "
             "`python manage.py showmigrations` to confirm it loads."
         ) from exc

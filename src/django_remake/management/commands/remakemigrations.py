@@ -203,9 +203,14 @@ class Command(BaseCommand):
             if the_plan.keep_old
             else f"delete {len(the_plan.delete)} files and write"
         )
-        answer = input(
+        question = (
             f"This will {action} {len(the_plan.new)} new migrations. Continue? [y/N] "
         )
+        try:
+            answer = input(question)
+        except (EOFError, KeyboardInterrupt):
+            self.stdout.write("")
+            return False
         return answer.strip().lower() in {"y", "yes"}
 
     def _run_post_commands(
