@@ -223,3 +223,37 @@ def new_migration_names(project: Project, app_dir: str) -> list[str]:
     return [
         name[:-3] for name in project.migration_files(app_dir) if "_remaked_" in name
     ]
+
+
+DEPLOY_REPORT = """
+import io, json
+from django.core.management import call_command
+from django.db import connections
+from django.db.migrations.recorder import MigrationRecorder
+
+def run(*args, **kwargs):
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command(*args, stdout=out, stderr=err, **kwargs)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    return {"out": out.getvalue(), "err": err.getvalue(), "code": code}
+
+report = {
+    "migrate": run("migrate", database=ALIAS, no_color=True),
+    "makemigrations": run("makemigrations", check=True, dry_run=True, no_color=True),
+    "showmigrations": run("showmigrations", database=ALIAS, no_color=True),
+    "applied": sorted(MigrationRecorder(connections[ALIAS]).applied_migrations()),
+}
+print(json.dumps(report))
+"""
+
+
+def deploy(project: Project, alias: str = "default") -> dict[str, Any]:
+    """``migrate``, ``makemigrations --check``, ``showmigrations`` and the
+    recorded rows, in one fresh process (one Django start-up instead of four)."""
+    out = project.python(DEPLOY_REPORT.replace("ALIAS", repr(alias)))
+    report: dict[str, Any] = json.loads(out)
+    report["applied"] = {tuple(row) for row in report["applied"]}
+    return report

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from .conftest import REMAKED
-from .harness import Project, new_migration_names, schema_diff
+from .harness import Project, deploy, new_migration_names, schema_diff
 
 # scenario -> {app label: migrations folder}
 FIRST_PARTY = {
@@ -38,13 +38,16 @@ def remade(project: Project, scenario: str) -> set[tuple[str, str]]:
 
 def assert_deployed(project: Project, scenario: str) -> None:
     """The promises of a remake, checked on the database the project points at."""
-    migrate = project.manage("migrate").stdout
-    assert "No migrations to apply." in migrate
-    check = project.manage("makemigrations", "--check", "--dry-run")
-    assert check.stdout.strip() == "No changes detected"
-    shown = project.manage("showmigrations").stdout
-    assert "[ ]" not in shown
-    missing = remade(project, scenario) - project.applied()
+    report = deploy(project)
+    assert "No migrations to apply." in report["migrate"]["out"], report["migrate"]
+    assert report["makemigrations"] == {
+        "out": "No changes detected\n",
+        "err": "",
+        "code": 0,
+    }
+    assert "[ ]" not in report["showmigrations"]["out"]
+    assert "[X]" in report["showmigrations"]["out"]
+    missing = remade(project, scenario) - report["applied"]
     assert not missing, f"not recorded as applied: {missing}"
 
 
