@@ -1,20 +1,33 @@
 from __future__ import annotations
 
+import contextlib
+import re
 import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import django
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_remake import apply as apply_step
-from django_remake import conf, plan, project, report, snapshot, verify, writer
-from django_remake.errors import RemakeError
+from django_remake import (
+    conf,
+    plan,
+    project,
+    report,
+    schemacheck,
+    snapshot,
+    verify,
+    writer,
+)
+from django_remake.errors import RemakeError, VerifyError
 
 
 class Interrupted(BaseException):
@@ -31,6 +44,10 @@ def _sigterm_unwinds() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+#: how schemacheck.compare words a row-count difference
+_ROW_COUNT = re.compile(r"table '[^']+': \d+ rows? in old, \d+ in new")
 
 
 def _reason(exc: BaseException) -> str:
@@ -76,6 +93,13 @@ class Command(BaseCommand):
             "here). You must then make sure every database is fully migrated.",
         )
         parser.add_argument(
+            "--verify-schema",
+            action="store_true",
+            help="Also build the old and the new history on throwaway databases "
+            "(one per database backend in DATABASES) and compare their schemas; any "
+            "difference restores every file and fails the run.",
+        )
+        parser.add_argument(
             "--no-header",
             action="store_false",
             dest="include_header",
@@ -90,6 +114,7 @@ class Command(BaseCommand):
                 interactive=options["interactive"],
                 skip_db_check=options["skip_db_check"],
                 include_header=options["include_header"],
+                verify_schema=options["verify_schema"],
                 verbosity=options["verbosity"],
             )
         except (RemakeError, ImproperlyConfigured) as exc:
@@ -107,6 +132,7 @@ class Command(BaseCommand):
         interactive: bool,
         skip_db_check: bool,
         include_header: bool,
+        verify_schema: bool,
         verbosity: int,
     ) -> None:
         root = project.project_root()
@@ -161,34 +187,45 @@ class Command(BaseCommand):
             return
 
         aliases = sorted(snap.applied)
-        with _sigterm_unwinds():
-            try:
-                transaction = apply_step.apply(root, files, the_plan.delete)
-            except RemakeError:
-                raise
-            except (Exception, KeyboardInterrupt, Interrupted) as exc:
-                raise CommandError(
-                    f"Writing the new migrations stopped ({_reason(exc)}); every "
-                    "file was restored and the project is as it was."
-                ) from exc
-            try:
-                apply_step.fault_point("verify")
-                verify.require_clean(verify.verify(aliases))
-            except (Exception, KeyboardInterrupt, Interrupted) as exc:
-                transaction.rollback()
-                if isinstance(exc, RemakeError):
-                    raise CommandError(f"{exc}\nEvery file was restored.") from exc
-                raise CommandError(
-                    f"Verification stopped ({_reason(exc)}); every file was "
-                    "restored and the project is as it was."
-                ) from exc
-            transaction.commit()
+        with contextlib.ExitStack() as stack:
+            old_builds = {}
+            if verify_schema:
+                for alias in schemacheck.aliases_to_check(settings.DATABASES):
+                    if verbosity >= 1:
+                        self.stdout.write(
+                            f"Building the old history on a throwaway copy of '{alias}'..."
+                        )
+                    old_builds[alias] = stack.enter_context(
+                        schemacheck.throwaway(alias, "old")
+                    )
+            with _sigterm_unwinds():
+                transaction = self._apply(root, files, the_plan)
+                try:
+                    apply_step.fault_point("verify")
+                    verify.require_clean(verify.verify(aliases))
+                    row_notes = self._compare_schemas(old_builds, verbosity)
+                except (Exception, KeyboardInterrupt, Interrupted) as exc:
+                    transaction.rollback()
+                    if isinstance(exc, RemakeError):
+                        raise CommandError(f"{exc}\nEvery file was restored.") from exc
+                    raise CommandError(
+                        f"Verification stopped ({_reason(exc)}); every file was "
+                        "restored and the project is as it was."
+                    ) from exc
+                transaction.commit()
         verified = ["makemigrations finds no changes"]
         if aliases:
             verified.append(
                 "migrate has nothing to apply on "
                 + ", ".join(f"'{a}'" for a in aliases)
             )
+        if old_builds:
+            verified.append(
+                "old and new history build the same schema on "
+                + ", ".join(f"'{a}'" for a in old_builds)
+            )
+        for note in row_notes if old_builds else []:
+            self.stdout.write(self.style.WARNING(note))
         self._run_post_commands(config.post_commands, verbosity)
         if verbosity >= 1:
             self.stdout.write(
@@ -196,6 +233,46 @@ class Command(BaseCommand):
                     report.summary_line(the_plan, len(project_apps), verified)
                 )
             )
+
+    def _apply(
+        self, root: Path, files: list[writer.RenderedFile], the_plan: plan.Plan
+    ) -> apply_step.Transaction:
+        try:
+            return apply_step.apply(root, files, the_plan.delete)
+        except RemakeError:
+            raise
+        except (Exception, KeyboardInterrupt, Interrupted) as exc:
+            raise CommandError(
+                f"Writing the new migrations stopped ({_reason(exc)}); every "
+                "file was restored and the project is as it was."
+            ) from exc
+
+    def _compare_schemas(
+        self, old_builds: dict[str, schemacheck.Throwaway], verbosity: int
+    ) -> list[str]:
+        """Build the new history beside each old build; fail on any schema
+        difference, return the row differences (data migrations not re-run)."""
+        notes: list[str] = []
+        for alias, old in old_builds.items():
+            if verbosity >= 1:
+                self.stdout.write(
+                    f"Building the new history on a throwaway copy of '{alias}'..."
+                )
+            with schemacheck.throwaway(alias, "new") as new:
+                found = schemacheck.compare(alias, old, new, tables_with_rows=True)
+            rows = [line for line in found if _ROW_COUNT.match(line)]
+            differences = [line for line in found if line not in rows]
+            if differences:
+                raise VerifyError(
+                    "The new history does not build the same schema as the old one "
+                    f"on database '{alias}':\n  " + "\n  ".join(differences)
+                )
+            notes.extend(
+                f"Database '{alias}': {line} (rows the old history's data "
+                "migrations inserted; see the operations listed above)"
+                for line in rows
+            )
+        return notes
 
     def _confirm(self, the_plan: plan.Plan) -> bool:
         action = (
