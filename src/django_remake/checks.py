@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
@@ -20,7 +21,10 @@ REMAKED = "_remaked_"
 @register()
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Validate the settings early, and flag the ones django-remake ignores."""
-    loaded = conf.load()
+    try:
+        loaded = conf.load()
+    except ImproperlyConfigured as exc:
+        return [Error(str(exc), id="django_remake.E002")]
     messages: list[CheckMessage] = []
     if loaded.replaces_all or loaded.replace_other_app:
         messages.append(
