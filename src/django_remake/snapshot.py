@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, connections, router
 from django.db.migrations.exceptions import (
     BadMigrationError,
     CircularDependencyError,
@@ -170,11 +170,26 @@ def read_applied(aliases: Iterable[str]) -> dict[str, set[Key]]:
     return applied
 
 
+def migrated_aliases(labels: Iterable[str]) -> list[str]:
+    """The aliases that routers let any of these apps migrate on.
+
+    A database no first-party app may migrate to (a read replica, a legacy
+    database reached through a router) has no history to check.
+    """
+    labels = list(labels)
+    return [
+        alias
+        for alias in settings.DATABASES
+        if any(router.allow_migrate(alias, label) for label in labels)
+    ]
+
+
 def take_snapshot(
     project_apps: list[ProjectApp], *, with_databases: bool = True
 ) -> Snapshot:
     loader = load_graph()
-    aliases = list(settings.DATABASES) if with_databases else []
+    labels = [app.label for app in project_apps]
+    aliases = migrated_aliases(labels) if with_databases else []
     return Snapshot(apps=project_apps, loader=loader, applied=read_applied(aliases))
 
 
