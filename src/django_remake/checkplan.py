@@ -25,22 +25,22 @@ from .replaces import new_nodes_by_app, resolve
 from .snapshot import Key, Snapshot
 
 
-def check_new_history(
-    snapshot: Snapshot,
-    base: MigrationGraph,
+def _graph_with_new_migrations(
+    existing: MigrationGraph,
     changes: Mapping[str, list[Migration]],
-) -> None:
-    """The new graph has no cycle and ends in the current models' state."""
+    base: MigrationGraph,
+) -> MigrationGraph:
+    """A copy of ``existing`` plus the new migrations, wired as the loader will."""
     new_by_app = new_nodes_by_app(changes)
     graph = MigrationGraph()
-    for key in base.nodes:
-        graph.add_node(key, base.nodes[key])
-    for key in base.nodes:
-        for parent in base.node_map[key].parents:
-            graph.add_dependency(None, key, parent.key, skip_validation=True)
+    for key in existing.nodes:
+        graph.add_node(key, existing.nodes[key])
     for label, migrations in changes.items():
         for migration in migrations:
             graph.add_node((label, migration.name), migration)
+    for key in existing.nodes:
+        for parent in existing.node_map[key].parents:
+            graph.add_dependency(None, key, parent.key, skip_validation=True)
     for label, migrations in changes.items():
         for migration in migrations:
             for dependency in migration.dependencies:
@@ -49,6 +49,16 @@ def check_new_history(
                     graph.add_dependency(
                         None, (label, migration.name), target, skip_validation=True
                     )
+    return graph
+
+
+def check_new_history(
+    snapshot: Snapshot,
+    base: MigrationGraph,
+    changes: Mapping[str, list[Migration]],
+) -> None:
+    """The new graph has no cycle and ends in the current models' state."""
+    graph = _graph_with_new_migrations(base, changes, base)
     try:
         graph.validate_consistency()
         graph.ensure_not_cyclic()
@@ -90,24 +100,7 @@ def check_replacement_graph(
     Every inherited edge lands on a new migration; the result must have no
     cycle and no old first-party node left.
     """
-    new_by_app = new_nodes_by_app(changes)
-    graph = MigrationGraph()
-    for key in snapshot.graph.nodes:
-        graph.add_node(key, snapshot.graph.nodes[key])
-    for label, migs in changes.items():
-        for migration in migs:
-            graph.add_node((label, migration.name), migration)
-    for key, node in snapshot.graph.node_map.items():
-        for parent in node.parents:
-            graph.add_dependency(None, key, parent.key, skip_validation=True)
-    for label, migs in changes.items():
-        for migration in migs:
-            for dep in migration.dependencies:
-                target = resolve(dep, new_by_app, base)
-                if target is not None:
-                    graph.add_dependency(
-                        None, (label, migration.name), target, skip_validation=True
-                    )
+    graph = _graph_with_new_migrations(snapshot.graph, changes, base)
     for new, replaced in groups.items():
         graph.remove_replaced_nodes(new, replaced)
     try:
