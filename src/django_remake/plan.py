@@ -80,7 +80,7 @@ def _set(migration: Migration, **attributes: object) -> None:
 
 def first_party_free_state(snapshot: Snapshot) -> ProjectState:
     """The old history's final state with every first-party model taken out."""
-    old_state = snapshot.loader.project_state()
+    old_state = snapshot.old_state
     state = ProjectState(real_apps=set(snapshot.loader.unmigrated_apps))
     for (app_label, _model), model_state in old_state.models.items():
         if app_label not in snapshot.labels:
@@ -107,7 +107,7 @@ def third_party_graph(snapshot: Snapshot) -> MigrationGraph:
 def pending_changes(snapshot: Snapshot) -> dict[str, list[Migration]]:
     """What ``makemigrations`` would write now; a remake needs this to be empty."""
     autodetector = MigrationAutodetector(
-        snapshot.loader.project_state(),
+        snapshot.old_state,
         ProjectState.from_apps(apps),
         MigrationQuestioner(specified_apps=snapshot.labels, dry_run=True),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from django.conf import settings
@@ -25,6 +26,7 @@ from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.migration import Migration
 from django.db.migrations.recorder import MigrationRecorder
+from django.db.migrations.state import ProjectState
 
 from .errors import NotReady
 from .project import ProjectApp, migration_files
@@ -49,6 +51,12 @@ class Snapshot:
     def graph(self) -> MigrationGraph:
         graph: MigrationGraph = self.loader.graph
         return graph
+
+    @cached_property
+    def old_state(self) -> ProjectState:
+        """The state the old history ends in, replayed once (it is the costly part)."""
+        state: ProjectState = self.loader.project_state()
+        return state
 
     def old_nodes(self) -> list[Key]:
         """First-party nodes of the loaded graph, parents before children.
