@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,8 +12,19 @@ from .harness import Project
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "backend" in metafunc.fixturenames:
-        metafunc.parametrize("backend", enabled_backends())
+    """Run each test that takes ``backend`` once per enabled backend.
+
+    Tests marked ``slow`` (a database per state of a history) use
+    ``REMAKE_TEST_SLOW_BACKENDS`` instead when it is set, so that CI can run the
+    whole matrix on one Django version and SQLite on the other within its time.
+    """
+    if "backend" not in metafunc.fixturenames:
+        return
+    backends = enabled_backends()
+    narrowed = os.environ.get("REMAKE_TEST_SLOW_BACKENDS")
+    if narrowed and metafunc.definition.get_closest_marker("slow"):
+        backends = [b for b in backends if b in narrowed.split(",")]
+    metafunc.parametrize("backend", backends)
 
 
 @pytest.fixture

@@ -121,6 +121,7 @@ def remade_names(project: Project) -> set[tuple[str, str]]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("history", sorted(HISTORIES))
 def test_every_state_with_old_files_kept(
     make_project: Callable[[str], Project], history: str
@@ -142,6 +143,7 @@ def test_every_state_with_old_files_kept(
         assert remade <= applied, f"{alias}: not recorded {remade - applied}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("history", sorted(HISTORIES))
 def test_every_state_with_old_files_deleted(
     make_project: Callable[[str], Project], history: str
