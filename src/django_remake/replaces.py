@@ -156,13 +156,11 @@ def assign_replacements(
 ) -> dict[Key, list[Key]]:
     """Give every old first-party node to exactly one new migration."""
     position = {key: index for index, key in enumerate(order)}
-    new_set = set(new_keys)
     by_app: dict[str, list[Key]] = {}
     for key in new_keys:
         by_app.setdefault(key[0], []).append(key)
     labels = snapshot.labels
     owner: dict[Key, Key] = {}
-    lower: dict[Key, int] = {}
     for old in snapshot.old_nodes():
         low = 0
         for parent in snapshot.graph.node_map[old].parents:
@@ -170,7 +168,6 @@ def assign_replacements(
                 low = max(low, position[owner[parent.key]])
             elif parent.key[0] not in labels and parent.key in position:
                 low = max(low, position[parent.key] + 1)
-        lower[old] = low
         candidates = [k for k in by_app.get(old[0], []) if position[k] >= low]
         if not candidates:
             candidates = [k for k in new_keys if position[k] >= low]
@@ -184,7 +181,7 @@ def assign_replacements(
     groups: dict[Key, list[Key]] = {key: [] for key in new_keys}
     for old, new in owner.items():
         groups[new].append(old)
-    _fill_empty_groups(snapshot, groups, owner, lower, position, new_set)
+    _fill_empty_groups(snapshot, groups, owner, position)
     return groups
 
 
@@ -192,41 +189,61 @@ def _fill_empty_groups(
     snapshot: Snapshot,
     groups: dict[Key, list[Key]],
     owner: dict[Key, Key],
-    lower: Mapping[Key, int],
     position: Mapping[Key, int],
-    new_set: set[Key],
 ) -> None:
-    """Move an old node to each new migration that replaces nothing yet."""
-    for new, group in groups.items():
-        if group:
-            continue
-        here = position[new]
+    """Move old nodes so that each new migration replaces something.
 
-        def fits(old: Key, here: int = here) -> bool:
-            if len(groups[owner[old]]) < 2 or lower[old] > here:
+    A move may empty the group it takes from; that group is then filled the
+    same way (an augmenting path), never from a group already on the path.
+    """
+    labels = snapshot.labels
+    graph = snapshot.graph
+
+    def low(old: Key) -> int:
+        result = 0
+        for parent in graph.node_map[old].parents:
+            if parent.key in owner:
+                result = max(result, position[owner[parent.key]])
+            elif parent.key[0] not in labels and parent.key in position:
+                result = max(result, position[parent.key] + 1)
+        return result
+
+    def fits(old: Key, here: int) -> bool:
+        if low(old) > here:
+            return False
+        for child in graph.node_map[old].children:
+            if child.key in owner and position[owner[child.key]] < here:
                 return False
-            for child in snapshot.graph.node_map[old].children:
-                if child.key in owner and position[owner[child.key]] < here:
-                    return False
-                if (
-                    child.key not in owner
-                    and child.key in position
-                    and position[child.key] <= here
-                ):
-                    return False
-            return True
+            if (
+                child.key not in owner
+                and child.key in position
+                and position[child.key] <= here
+            ):
+                return False
+        return True
 
+    def fill(new: Key, path: frozenset[Key]) -> bool:
+        here = position[new]
         ranked = sorted(
             owner,
             key=lambda old: (old[0] != new[0], abs(position[owner[old]] - here), old),
         )
         for old in ranked:
-            if fits(old):
-                groups[owner[old]].remove(old)
-                owner[old] = new
-                group.append(old)
-                break
-        else:
+            source = owner[old]
+            if source in path or source == new or not fits(old, here):
+                continue
+            groups[source].remove(old)
+            owner[old] = new
+            groups[new].append(old)
+            if groups[source] or fill(source, path | {new}):
+                return True
+            groups[new].remove(old)
+            owner[old] = source
+            groups[source].append(old)
+        return False
+
+    for new in list(groups):
+        if not groups[new] and not fill(new, frozenset()):
             raise PlanError(
                 f"New migration {new[0]}.{new[1]} has no old migration it could "
                 "replace without breaking the dependency order, so a fully migrated "
