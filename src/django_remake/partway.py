@@ -41,13 +41,25 @@ def finish_old_history(
     if state is None or state.missing_files:
         return []  # nothing to do, or the system check explains what to deploy
     remade = remade_replacements(loader)
+    squashes = {
+        key: m
+        for key, m in loader.disk_migrations.items()
+        if m.replaces
+        and key not in remade
+        and all(tuple(r) in loader.disk_migrations for r in m.replaces)
+    }
+    while squashes:
+        inner = {tuple(r) for m in squashes.values() for r in m.replaces}
+        key = min(k for k in squashes if k not in inner)
+        loader.graph.remove_replacement_node(key, squashes.pop(key).replaces)
     executor = MigrationExecutor(connection)
     executor.loader = loader
     # Django's migration_plan() reads a target in an app that is behind another
     # target of the same app as a request to go back; build the forward plan.
     plan: list[tuple[Migration, bool]] = []
     planned = set(applied)
-    for target in state.unapplied:
+    targets = [t for t in state.unapplied if t in loader.graph.nodes]
+    for target in targets:
         for key in loader.graph.forwards_plan(target):
             if key not in planned:
                 planned.add(key)
@@ -66,7 +78,7 @@ def finish_old_history(
         f"Database '{connection.alias}' is part-way through the history that the "
         f"remade migrations replace; applying the {len(plan)} old migrations it lacks first."
     )
-    executor.migrate(state.unapplied, plan=plan)
+    executor.migrate(targets, plan=plan)
     applied = set(recorder.applied_migrations())
     recorded = []
     for key, names in sorted(remade.items()):
