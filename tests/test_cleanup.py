@@ -151,8 +151,10 @@ class Migration(migrations.Migration):
 """
 
 PRUNE = (
-    "Run 'python manage.py migrate --prune' on every database to remove the rows "
-    "of the replaced migrations from django_migrations.\n"
+    "To remove the rows of the replaced migrations from django_migrations, run on "
+    "every database:\n"
+    "  python manage.py migrate blog --prune\n"
+    "  python manage.py migrate shop --prune\n"
 )
 
 

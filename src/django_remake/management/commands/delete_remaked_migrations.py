@@ -141,9 +141,14 @@ class Command(BaseCommand):
         self._say(f"Removed replaces from {counts}.", self.style.SUCCESS)
         if remove_replaced:
             self._say(f"Deleted {files}.", self.style.SUCCESS)
-        if any(item.first_party for item in plan.replaced):
+        pruned = sorted({item.app_label for item in plan.replaced if item.first_party})
+        if pruned:
+            # Django prunes one app at a time: `migrate --prune` needs an app label.
             self._say(
-                "Run 'python manage.py migrate --prune' on every database to remove "
-                "the rows of the replaced migrations from django_migrations.",
+                "To remove the rows of the replaced migrations from django_migrations, "
+                "run on every database:\n"
+                + "\n".join(
+                    f"  python manage.py migrate {label} --prune" for label in pruned
+                ),
                 self.style.NOTICE,
             )
