@@ -1,0 +1,1 @@
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "legacy", "core", "shopfront", "django_remake"]
