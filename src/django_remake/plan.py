@@ -139,11 +139,12 @@ def _suffix(
 ) -> str:
     """``remaked_YYYYMMDD``, or ``remaked_YYYYMMDD_N`` when a name was used before."""
     base = f"remaked_{today:%Y%m%d}"
+    used = {label: snapshot.known_names(label) for label in names}
     attempt = 1
     while True:
         suffix = base if attempt == 1 else f"{base}_{attempt}"
         clash = any(
-            f"{number}_{suffix}" in snapshot.known_names(label)
+            f"{number}_{suffix}" in used[label]
             for label, numbers in names.items()
             for number in numbers
         )

@@ -64,6 +64,10 @@ class Snapshot:
         Squashed migrations appear here instead of the migrations they replace,
         exactly as on a fresh database.
         """
+        return list(self._old_nodes)
+
+    @cached_property
+    def _old_nodes(self) -> tuple[Key, ...]:
         labels = self.labels
         order: list[Key] = []
         seen: set[Key] = set()
@@ -73,7 +77,7 @@ class Snapshot:
                     seen.add(key)
                     if key[0] in labels:
                         order.append(key)
-        return order
+        return tuple(order)
 
     def old_files(self) -> list[Path]:
         return [path for app in self.apps for path in migration_files(app.directory)]
