@@ -135,7 +135,7 @@ def main() -> int:
         print(f"\n=== Django {django}, backends: {', '.join(backends)} ===", flush=True)
         # src/ is not on sys.path here, so the tests import the installed wheel.
         result = subprocess.run(
-            [str(venv_python), "-m", "pytest", "-n", "auto", "-p", "no:cacheprovider", *pytest_args, str(ROOT / "tests")],
+            [str(venv_python), "-m", "pytest", "-n", "auto", "--dist", "worksteal", "-p", "no:cacheprovider", *pytest_args, str(ROOT / "tests")],
             env=env, cwd=ROOT,
         )  # fmt: skip
         if result.returncode != 0:
