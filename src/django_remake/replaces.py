@@ -38,9 +38,9 @@ def resolve(
     dependency: Sequence[str], new_by_app: Mapping[str, list[Key]], base: MigrationGraph
 ) -> Key | None:
     """The node a dependency tuple points at once the new files are on disk."""
-    app_label, name = dependency[0], dependency[1]
-    if app_label == "__setting__":
-        app_label, name = getattr(settings, name).split(".", 1)[0], "__first__"
+    # A swappable dependency resolves to the first migration of the model's app.
+    app_label = settings_app(dependency)
+    name = "__first__" if dependency[0] == "__setting__" else dependency[1]
     if app_label in new_by_app:
         nodes = new_by_app[app_label]
         if name == "__first__":
