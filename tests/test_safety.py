@@ -244,8 +244,33 @@ def test_refuses_a_migration_that_cannot_be_imported(
     )
 
     assert refused(project) == (
-        f"A migration file cannot be imported ({path}, line 2): No module named "
-        "'remake_no_such_module'. Fix that file, then run the command again."
+        f"A migration file cannot be imported ({path}, line 2): ModuleNotFoundError: "
+        "No module named 'remake_no_such_module'. Fix that file, then run the "
+        "command again."
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        ("undefined_helper()\n", "NameError: name 'undefined_helper' is not defined"),
+        ('raise RuntimeError("settings not loaded")\n', "RuntimeError: settings not loaded"),
+    ],
+)
+def test_refuses_a_migration_that_raises_at_import(
+    sqlite_project: MakeProject, line: str, error: str
+) -> None:
+    project = sqlite_project("shop")
+    path = edit(
+        project,
+        "shop/migrations/0003_seed_items.py",
+        "from django.db import migrations\n",
+        "from django.db import migrations\n" + line,
+    )
+
+    assert refused(project) == (
+        f"A migration file cannot be imported ({path}, line 2): {error}. Fix that "
+        "file, then run the command again."
     )
 
 

@@ -121,8 +121,6 @@ def load_graph() -> MigrationLoader:
     """Load every migration on disk, turning load failures into clear errors."""
     try:
         return MigrationLoader(None, ignore_no_migrations=True)
-    except (SyntaxError, ImportError) as exc:
-        raise NotReady(_describe_import_error(exc)) from exc
     except BadMigrationError as exc:
         raise NotReady(
             f"{exc} Fix or remove that file, then run the command again."
@@ -139,6 +137,10 @@ def load_graph() -> MigrationLoader:
             "in the migration files, then run `python manage.py showmigrations` to "
             "confirm it loads."
         ) from exc
+    except Exception as exc:
+        # Importing a migration module runs its code: anything it raises (a
+        # SyntaxError, an ImportError, a NameError...) is a problem in that file.
+        raise NotReady(_describe_import_error(exc)) from exc
 
 
 def _describe_import_error(exc: BaseException) -> str:
@@ -156,9 +158,14 @@ def _describe_import_error(exc: BaseException) -> str:
     if migration_frames:
         frame = migration_frames[-1]
         where = f" ({frame.filename}, line {frame.lineno})"
+    elif not isinstance(exc, ImportError):
+        return (
+            f"The migration history does not load: {type(exc).__name__}: {exc}. Run "
+            "`python manage.py showmigrations` to see the whole error."
+        )
     return (
-        f"A migration file cannot be imported{where}: {exc}. Fix that file, "
-        "then run the command again."
+        f"A migration file cannot be imported{where}: {type(exc).__name__}: {exc}. "
+        "Fix that file, then run the command again."
     )
 
 
