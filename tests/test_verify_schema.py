@@ -27,7 +27,7 @@ def test_same_schema_passes(make_project: Callable[[str], Project]) -> None:
 
     out = project.manage("remakemigrations", "--no-input", "--verify-schema").stdout
 
-    assert "Building the old history on a throwaway copy of 'default'..." in out
+    assert "Building the old history on a new database for 'default'..." in out
     assert out.endswith(
         "Verified: makemigrations finds no changes; migrate has nothing to apply on "
         "'default'; old and new history build the same schema on 'default'.\n"
@@ -65,3 +65,24 @@ def test_a_different_schema_fails_and_restores_everything(
     ) in result.stderr
     assert result.stderr.rstrip().endswith("Every file was restored.")
     assert project.tree_hashes() == before
+
+
+def test_output_from_the_settings_does_not_break_verification(
+    make_project: Callable[[str], Project],
+) -> None:
+    """Projects print from their settings ("using local settings"); the child
+    processes that verify the result answer through their own channel."""
+    project = make_project("crossapp")
+    settings = project.root / "project_settings.py"
+    settings.write_text(
+        'print("using local settings")\n' + settings.read_text()
+        + 'print("{not json")\n'
+    )
+    project.manage("migrate")
+
+    out = project.manage("remakemigrations", "--no-input", "--verify-schema").stdout
+
+    assert out.endswith(
+        "Verified: makemigrations finds no changes; migrate has nothing to apply on "
+        "'default'; old and new history build the same schema on 'default'.\n"
+    )

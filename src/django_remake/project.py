@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import site
-import sys
 import sysconfig
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -149,14 +147,3 @@ def migration_files(directory: Path) -> list[Path]:
         for path in directory.glob("*.py")
         if path.name != "__init__.py" and path.name[0] not in "_~"
     )
-
-
-def environ_for_subprocess() -> dict[str, str]:
-    """Environment that lets ``python -m django`` find this project's settings."""
-    env = dict(os.environ)
-    env["DJANGO_SETTINGS_MODULE"] = os.environ.get(
-        "DJANGO_SETTINGS_MODULE", settings.SETTINGS_MODULE
-    )
-    paths = [str(Path.cwd())] + [p for p in sys.path if p]
-    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
-    return env

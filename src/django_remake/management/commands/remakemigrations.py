@@ -18,12 +18,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_remake import apply as apply_step
 from django_remake import (
+    children,
     conf,
     plan,
     project,
     report,
-    schemacheck,
     snapshot,
+    throwaway,
     verify,
     writer,
 )
@@ -46,7 +47,7 @@ def _sigterm_unwinds() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-#: how schemacheck.compare words a row-count difference
+#: how throwaway.compare words a row-count difference
 _ROW_COUNT = re.compile(r"table '[^']+': \d+ rows? in old, \d+ in new")
 
 
@@ -190,13 +191,13 @@ class Command(BaseCommand):
         with contextlib.ExitStack() as stack:
             old_builds = {}
             if verify_schema:
-                for alias in schemacheck.aliases_to_check(settings.DATABASES):
+                for alias in throwaway.aliases_to_check(settings.DATABASES):
                     if verbosity >= 1:
                         self.stdout.write(
-                            f"Building the old history on a throwaway copy of '{alias}'..."
+                            f"Building the old history on a new database for '{alias}'..."
                         )
                     old_builds[alias] = stack.enter_context(
-                        schemacheck.throwaway(alias, "old")
+                        throwaway.throwaway(alias, "old")
                     )
             with _sigterm_unwinds():
                 transaction = self._apply(root, files, the_plan)
@@ -248,7 +249,7 @@ class Command(BaseCommand):
             ) from exc
 
     def _compare_schemas(
-        self, old_builds: dict[str, schemacheck.Throwaway], verbosity: int
+        self, old_builds: dict[str, throwaway.Throwaway], verbosity: int
     ) -> list[str]:
         """Build the new history beside each old build; fail on any schema
         difference, return the row differences (data migrations not re-run)."""
@@ -256,10 +257,10 @@ class Command(BaseCommand):
         for alias, old in old_builds.items():
             if verbosity >= 1:
                 self.stdout.write(
-                    f"Building the new history on a throwaway copy of '{alias}'..."
+                    f"Building the new history on a new database for '{alias}'..."
                 )
-            with schemacheck.throwaway(alias, "new") as new:
-                found = schemacheck.compare(alias, old, new, tables_with_rows=True)
+            with throwaway.throwaway(alias, "new") as new:
+                found = throwaway.compare(alias, old, new, tables_with_rows=True)
             rows = [line for line in found if _ROW_COUNT.match(line)]
             differences = [line for line in found if line not in rows]
             if differences:
@@ -302,7 +303,7 @@ class Command(BaseCommand):
                 )
             result = subprocess.run(
                 [sys.executable, "-m", "django", *command],
-                env=project.environ_for_subprocess(),
+                env=children.environment(),
                 capture_output=True,
                 text=True,
             )

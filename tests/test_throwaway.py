@@ -1,6 +1,6 @@
-"""Tests for django_remake.schemacheck on real throwaway databases.
+"""Tests for django_remake.throwaway on real throwaway databases.
 
-schemacheck runs its work in child processes that import the project's
+throwaway runs its work in child processes that import the project's
 settings, so each test calls it from inside ``project.python(...)`` and reads
 back the JSON that code prints. SQLite throwaways go to ``TMPDIR``, which the
 ``tmpdir_env`` fixture points into the test's own folder.
@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from django_remake import schemacheck
-from django_remake.schemacheck import Throwaway
+from django_remake import throwaway
+from django_remake.throwaway import Throwaway
 
 from .backends import Database, drop_database
 from .harness import Project
@@ -76,8 +76,8 @@ from dataclasses import asdict
 
 from django.db import connection
 
-from django_remake import schemacheck
-from django_remake.schemacheck import Throwaway
+from django_remake import throwaway
+from django_remake.throwaway import Throwaway
 
 
 def existing():
@@ -120,7 +120,7 @@ def run(project: Project, code: str) -> Any:
 
 def build(project: Project, tag: str, built: list[Throwaway]) -> Throwaway:
     data = run(
-        project, f"print(json.dumps(asdict(schemacheck.build('default', {tag!r}))))"
+        project, f"print(json.dumps(asdict(throwaway.build('default', {tag!r}))))"
     )
     built.append(Throwaway(**data))
     return built[-1]
@@ -134,12 +134,12 @@ def compare_and_drop(project: Project, old: Throwaway, new: Throwaway) -> Any:
         old, new = Throwaway(**{vars(old)!r}), Throwaway(**{vars(new)!r})
         try:
             result = [
-                schemacheck.compare("default", old, new),
-                schemacheck.compare("default", old, new, tables_with_rows=True),
+                throwaway.compare("default", old, new),
+                throwaway.compare("default", old, new, tables_with_rows=True),
             ]
         finally:
-            schemacheck.drop("default", old)
-            schemacheck.drop("default", new)
+            throwaway.drop("default", old)
+            throwaway.drop("default", new)
         print(json.dumps(result))
         """,
     )
@@ -166,13 +166,13 @@ def test_same_files_build_the_same_schema(
     seen = run(
         project,
         """
-        old = schemacheck.build("default", "old")
-        new = schemacheck.build("default", tag="new")
+        old = throwaway.build("default", "old")
+        new = throwaway.build("default", tag="new")
         seen = {"old": asdict(old), "new": asdict(new), "existing": existing()}
-        seen["schema"] = schemacheck.compare("default", old, new)
-        seen["rows"] = schemacheck.compare("default", old, new, tables_with_rows=True)
-        schemacheck.drop("default", old)
-        schemacheck.drop("default", new)
+        seen["schema"] = throwaway.compare("default", old, new)
+        seen["rows"] = throwaway.compare("default", old, new, tables_with_rows=True)
+        throwaway.drop("default", old)
+        throwaway.drop("default", new)
         seen["after"] = existing()
         print(json.dumps(seen))
         """,
@@ -227,8 +227,8 @@ def test_a_history_that_does_not_build_is_a_clear_error(
         f"""
         from django_remake.errors import VerifyError
         try:
-            schemacheck.build("default", {tag!r})
-        except schemacheck.SchemaCheckError as exc:
+            throwaway.build("default", {tag!r})
+        except throwaway.SchemaCheckError as exc:
             print(json.dumps({{
                 "verify_error": isinstance(exc, VerifyError),
                 "message": str(exc),
@@ -267,8 +267,8 @@ def test_a_database_the_server_will_not_create_is_a_clear_error(
         project,
         f"""
         try:
-            schemacheck.build("default", {tag!r})
-        except schemacheck.SchemaCheckError as exc:
+            throwaway.build("default", {tag!r})
+        except throwaway.SchemaCheckError as exc:
             print(json.dumps({{
                 "message": str(exc),
                 "migration": exc.migration,
@@ -282,7 +282,7 @@ def test_a_database_the_server_will_not_create_is_a_clear_error(
     }[backend]
     assert error["migration"] is None
     assert error["message"].startswith(
-        f"Could not create a throwaway database for 'default' ({VENDOR[backend]}): "
+        f"Could not create a new database for 'default' ({VENDOR[backend]}): "
     )
     assert reason in error["message"]
     assert error["message"].endswith(
@@ -303,11 +303,11 @@ def test_drop_removes_the_database_and_can_run_twice(
     seen = run(
         project,
         """
-        old = schemacheck.build("default", "old")
+        old = throwaway.build("default", "old")
         seen = {"name": short(old), "built": existing()}
-        schemacheck.drop("default", old)
+        throwaway.drop("default", old)
         seen["dropped"] = existing()
-        schemacheck.drop("default", old)
+        throwaway.drop("default", old)
         seen["again"] = existing()
         print(json.dumps(seen))
         """,
@@ -326,12 +326,12 @@ def test_the_context_manager_drops_even_when_the_block_fails(
         """
         seen = {}
         try:
-            with schemacheck.throwaway("default", "old") as old:
+            with throwaway.throwaway("default", "old") as old:
                 seen["old"] = short(old)
-                with schemacheck.throwaway("default", "new") as new:
+                with throwaway.throwaway("default", "new") as new:
                     seen["new"] = short(new)
                     seen["inside"] = existing()
-                    seen["differences"] = schemacheck.compare("default", old, new)
+                    seen["differences"] = throwaway.compare("default", old, new)
                     raise RuntimeError("boom")
         except RuntimeError as exc:
             seen["error"] = str(exc)
@@ -352,12 +352,12 @@ def test_comparing_with_a_dropped_database_is_a_clear_error(
     seen = run(
         project,
         """
-        with schemacheck.throwaway("default", "old") as old:
-            new = schemacheck.build("default", "new")
-            schemacheck.drop("default", new)
+        with throwaway.throwaway("default", "old") as old:
+            new = throwaway.build("default", "new")
+            throwaway.drop("default", new)
             try:
-                schemacheck.compare("default", old, new)
-            except schemacheck.SchemaCheckError as exc:
+                throwaway.compare("default", old, new)
+            except throwaway.SchemaCheckError as exc:
                 print(json.dumps({"message": str(exc), "new": short(new)}))
         """,
     )
@@ -386,7 +386,7 @@ def test_aliases_to_check_skips_mirrors_and_shared_databases(
     checked = run(
         project,
         """
-        print(json.dumps(schemacheck.aliases_to_check(["default", "replica", "same", "other"])))
+        print(json.dumps(throwaway.aliases_to_check(["default", "replica", "same", "other"])))
         """,
     )
     assert checked == ["default", "other"]
@@ -397,10 +397,10 @@ def test_aliases_to_check_skips_mirrors_and_shared_databases(
 
 def test_build_refuses_a_tag_that_cannot_name_a_database() -> None:
     with pytest.raises(ValueError, match="tag must be 1-16 lowercase letters"):
-        schemacheck.build("default", "Old-1")
+        throwaway.build("default", "Old-1")
 
 
 def test_drop_refuses_a_database_it_did_not_build() -> None:
     production = Throwaway("default", "old", "postgresql", "shop_production")
     with pytest.raises(ValueError, match="refusing to drop 'shop_production'"):
-        schemacheck.drop("default", production)
+        throwaway.drop("default", production)

@@ -1,0 +1,180 @@
+"""Child side of :mod:`django_remake.throwaway`: build, compare and drop databases.
+
+``python -m django_remake.children.throwaway build ALIAS NAME`` creates a
+database the way ``manage.py test`` does and migrates it with the files on
+disk; ``compare ALIAS OLD NEW [--rows]`` reads both schemas and diffs them;
+``drop ALIAS NAME`` removes one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import inspect
+import io
+import os
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from . import Failed, serve, summary
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.backends.utils import CursorWrapper
+
+# Rows that post_migrate handlers (re)create, or that record the history itself.
+ROWS_IGNORED = frozenset(
+    {"django_migrations", "django_content_type", "auth_permission"}
+)
+
+_CREATE_FAILED = "Got an error creating the test database: "  # create_test_db's log
+
+
+def build(alias: str, name: str) -> dict[str, Any]:
+    from django.db import connections
+
+    connection = connections[alias]
+    connection.settings_dict["TEST"] = {
+        **connection.settings_dict.get("TEST", {}),
+        "NAME": name,
+        "MIGRATE": True,
+    }
+    create = connection.creation.create_test_db
+    # Django 6.1 deprecates ``serialize`` (default None: no serialization); before,
+    # it defaulted to True and a serialized copy of the database would be wasted work.
+    serialize = inspect.signature(create).parameters["serialize"].default
+    extra = {} if serialize is None else {"serialize": False}
+    log = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(log):
+            real_name = create(verbosity=0, autoclobber=True, keepdb=False, **extra)
+    except SystemExit as exc:
+        # When the server refuses to create the database, create_test_db logs
+        # why to stderr and exits, as it would end a test run.
+        reasons = [line for line in log.getvalue().splitlines() if line.strip()]
+        reason = reasons[0] if reasons else f"exit code {exc.code}"
+        raise Failed(reason.removeprefix(_CREATE_FAILED), stage="create") from None
+    except Exception as exc:
+        migration = _pending_migration(connection, name)
+        created = connection.settings_dict["NAME"] == name
+        stage = "migrate" if created else "create"
+        raise Failed(summary(exc), stage=stage, migration=migration) from exc
+    finally:
+        connection.close()
+    return {"alias": alias, "vendor": connection.vendor, "name": real_name}
+
+
+def _pending_migration(connection: BaseDatabaseWrapper, name: str) -> str | None:
+    """The first migration not recorded as applied: the one that failed.
+
+    A failing migration is never recorded, atomic or not, so this holds on
+    MariaDB too. ``None`` if the database itself was not made, or every
+    migration is recorded (a ``post_migrate`` handler failed).
+    """
+    from django.db.migrations.executor import MigrationExecutor
+
+    if connection.settings_dict["NAME"] != name:
+        return None  # create_test_db failed before it switched to the new database
+    try:
+        connection.close()
+        executor = MigrationExecutor(connection)
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except Exception:
+        return None
+    migration = plan[0][0] if plan else None
+    return f"{migration.app_label}.{migration.name}" if migration else None
+
+
+def compare(alias: str, old_name: str, new_name: str, rows: bool) -> dict[str, Any]:
+    from django.db import connections
+
+    from ..schema import diff_schemas, read_schema
+
+    base = connections[alias].settings_dict
+    opened = []
+    try:
+        for tag, name in (("old", old_name), ("new", new_name)):
+            if connections[alias].vendor == "sqlite" and not os.path.isfile(name):
+                raise FileNotFoundError(
+                    f"the {tag} database file {name} does not exist"
+                )
+            key = f"django_remake_{tag}"
+            connections.settings[key] = {
+                **base,
+                "NAME": name,
+                "OPTIONS": dict(base.get("OPTIONS", {})),
+            }
+            opened.append(connections[key])
+        old, new = read_schema(opened[0]), read_schema(opened[1])
+        differences = diff_schemas(old, new)
+        if rows:
+            common = {t.name for t in old.tables} & {t.name for t in new.tables}
+            tables = sorted(common - ROWS_IGNORED)
+            old_counts, new_counts = (_row_counts(c, tables) for c in opened)
+            differences += [
+                f"table '{t}': {old_counts[t]} {'row' if old_counts[t] == 1 else 'rows'}"
+                f" in old, {new_counts[t]} in new"
+                for t in tables
+                if old_counts[t] != new_counts[t]
+            ]
+    finally:
+        for connection in opened:
+            connection.close()
+    return {"differences": differences}
+
+
+def _row_counts(connection: BaseDatabaseWrapper, tables: list[str]) -> dict[str, int]:
+    counts = {}
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)}")
+            counts[table] = int(cursor.fetchone()[0])
+    return counts
+
+
+@contextlib.contextmanager
+def _server_cursor(connection: BaseDatabaseWrapper) -> Iterator[CursorWrapper]:
+    """A cursor on the alias's server outside any database, to drop one.
+
+    Private Django API: ``_nodb_cursor`` is how ``create_test_db`` reached the
+    server to create the database (on PostgreSQL the ``postgres`` database,
+    with Django's fallback), so dropping goes the same way. Present and
+    unchanged in every Django version we support; the tests drop on each.
+    """
+    with connection._nodb_cursor() as cursor:
+        yield cursor
+
+
+def drop(alias: str, name: str) -> dict[str, Any]:
+    from django.db import connections
+
+    connection = connections[alias]
+    with _server_cursor(connection) as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(name)}")
+    return {"dropped": name}
+
+
+def main(argv: list[str]) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(prog="python -m django_remake.children.throwaway")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for command, names in (
+        ("build", ["name"]),
+        ("compare", ["old", "new"]),
+        ("drop", ["name"]),
+    ):
+        sub = commands.add_parser(command)
+        for name in ["alias", *names]:
+            sub.add_argument(name)
+        if command == "compare":
+            sub.add_argument("--rows", action="store_true")
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        return build(args.alias, args.name)
+    if args.command == "compare":
+        return compare(args.alias, args.old, args.new, args.rows)
+    return drop(args.alias, args.name)
+
+
+if __name__ == "__main__":
+    sys.exit(serve(main))

@@ -1,0 +1,214 @@
+"""Throwaway databases built from a migration history, to prove what it builds.
+
+A remake builds the old history on a new, empty database before it replaces
+the files, and the new history after, on each database backend the project
+uses, and compares what they hold (:mod:`django_remake.schema`). The process
+that writes the files has the old migration modules imported, so every build
+runs in a child (:mod:`django_remake.children.throwaway`) that imports them
+from disk as a deploy would.
+
+A throwaway database is made by Django's test-database machinery
+(``creation.create_test_db``), so it honours the alias's ``TEST`` settings
+(``TEMPLATE``, ``CHARSET``, ``COLLATION``) exactly as ``manage.py test`` does,
+except that migrations always run: proving them is the point. On SQLite it is
+a file in the temporary directory, so that a later process can open it.
+
+Typical use, one alias::
+
+    with throwaway(alias, "old") as old:
+        ...  # replace the migration files
+        with throwaway(alias, "new") as new:
+            problems = compare(alias, old, new, tables_with_rows=True)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import children
+from .errors import VerifyError
+
+__all__ = [
+    "SchemaCheckError",
+    "Throwaway",
+    "aliases_to_check",
+    "build",
+    "compare",
+    "drop",
+    "throwaway",
+]
+
+SUPPORTED_VENDORS = ("sqlite", "postgresql", "mysql")  # what read_schema can read
+
+_TAG = re.compile(r"[a-z][a-z0-9]{0,15}")
+# Only names that build() makes may be dropped: a guard against dropping a
+# database that holds data because a caller passed the wrong name.
+_OURS = re.compile(r"remake_[a-z][a-z0-9]{0,15}_[0-9a-f]{12}(\.sqlite3)?")
+
+
+class SchemaCheckError(VerifyError):
+    """A throwaway database could not be built, compared or dropped."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        detail: str = "",
+        migration: str | None = None,
+        stage: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.detail = detail  # the child's last error line
+        self.migration = migration  # "app_label.name" being applied when it failed
+        self.stage = stage  # "create" when the database itself could not be made
+
+
+@dataclass(frozen=True)
+class Throwaway:
+    """A database built from one migration history, for one alias.
+
+    ``name`` is where the schema lives: a database name on the alias's server,
+    or a file path on SQLite. Settings of the alias with ``NAME`` replaced by
+    it open the database.
+    """
+
+    alias: str
+    tag: str
+    vendor: str
+    name: str
+
+
+def aliases_to_check(aliases: Iterable[str]) -> list[str]:
+    """One alias per distinct database, in the given order.
+
+    A test mirror (``TEST["MIRROR"]``) has no database of its own, and two
+    aliases on the same ENGINE, NAME, HOST and PORT share one; building either
+    again would prove nothing new.
+    """
+    from django.db import connections
+
+    seen: set[tuple[str, ...]] = set()
+    result = []
+    for alias in aliases:
+        conf = connections[alias].settings_dict
+        if conf.get("TEST", {}).get("MIRROR"):
+            continue
+        key = tuple(str(conf.get(k) or "") for k in ("ENGINE", "NAME", "HOST", "PORT"))
+        if key not in seen:
+            seen.add(key)
+            result.append(alias)
+    return result
+
+
+def build(alias: str, tag: str = "old") -> Throwaway:
+    """Create a throwaway database for ``alias`` and migrate it with the files on disk.
+
+    Raise :class:`SchemaCheckError` if the history does not build; nothing is
+    left behind then.
+    """
+    from django.db import connections
+
+    if not _TAG.fullmatch(tag):
+        raise ValueError(f"tag must be 1-16 lowercase letters and digits, not {tag!r}")
+    vendor = connections[alias].vendor
+    if vendor not in SUPPORTED_VENDORS:
+        raise SchemaCheckError(
+            f"Cannot verify the schema of database '{alias}': django-remake reads"
+            f" SQLite, PostgreSQL and MySQL/MariaDB schemas, not {vendor}.",
+            stage="create",
+        )
+    name = f"remake_{tag}_{uuid.uuid4().hex[:12]}"
+    if vendor == "sqlite":
+        name = os.path.join(tempfile.gettempdir(), f"{name}.sqlite3")
+    wanted = Throwaway(alias, tag, vendor, name)
+    try:
+        answer = children.run("throwaway", "build", alias, name)
+    except children.ChildError as exc:
+        migration = exc.answer.get("migration")
+        stage = str(exc.answer.get("stage") or "")
+        if stage == "create":
+            message = (
+                f"Could not create a new database for '{alias}' ({vendor}):"
+                f" {exc.detail}. It is made as `python manage.py test` makes its"
+                f" test database, from the TEST settings of '{alias}': check that"
+                " this works."
+            )
+        else:
+            where = f" while applying '{migration}'" if migration else ""
+            message = (
+                f"The {tag} migration history does not build on database '{alias}'"
+                f" ({vendor}){where}: {exc.detail}. Run `python manage.py migrate"
+                f" --database {alias}` against an empty database to see the whole"
+                " error."
+            )
+        try:
+            drop(alias, wanted)
+        except SchemaCheckError as leftover:
+            message += f" {leftover}"
+        raise SchemaCheckError(
+            message, detail=exc.detail, migration=migration, stage=stage
+        ) from None
+    return Throwaway(alias, tag, vendor, str(answer["name"]))
+
+
+def compare(
+    alias: str, old: Throwaway, new: Throwaway, *, tables_with_rows: bool = False
+) -> list[str]:
+    """Differences between the two databases' schemas; ``[]`` when equal.
+
+    With ``tables_with_rows``, also tables whose row counts differ, such as
+    rows a data migration seeded in the old history.
+    """
+    for built in (old, new):
+        if built.alias != alias:
+            raise ValueError(f"{built} was not built for database '{alias}'")
+    args = ["compare", alias, old.name, new.name]
+    try:
+        answer = children.run("throwaway", *args, *(["--rows"] * tables_with_rows))
+    except children.ChildError as exc:
+        raise SchemaCheckError(
+            f"Could not compare the throwaway databases of '{alias}': {exc.detail}.",
+            detail=exc.detail,
+        ) from None
+    return [str(line) for line in answer["differences"]]
+
+
+def drop(alias: str, built: Throwaway) -> None:
+    """Remove a throwaway database; dropping one that is gone does nothing."""
+    if not _OURS.fullmatch(os.path.basename(built.name)):
+        raise ValueError(f"refusing to drop {built.name!r}: build() did not name it")
+    if built.vendor == "sqlite":
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(built.name + suffix).unlink(missing_ok=True)
+        return
+    try:
+        children.run("throwaway", "drop", alias, built.name)
+    except children.ChildError as exc:
+        raise SchemaCheckError(
+            f"The throwaway database '{built.name}' of '{alias}' could not be"
+            f" dropped: {exc.detail}. Drop it by hand.",
+            detail=exc.detail,
+        ) from None
+
+
+@contextlib.contextmanager
+def throwaway(alias: str, tag: str = "old") -> Iterator[Throwaway]:
+    """:func:`build` a throwaway database, and drop it however the block ends.
+
+    If the block raises, a failure to drop is not raised over its exception.
+    """
+    built = build(alias, tag)
+    try:
+        yield built
+    except BaseException:
+        with contextlib.suppress(SchemaCheckError):
+            drop(alias, built)
+        raise
+    drop(alias, built)
