@@ -386,7 +386,7 @@ def test_skip_db_check_warns_and_proceeds(sqlite_project: MakeProject) -> None:
         "fully migrated will silently miss schema after the remake.\n"
     )
     assert result.stdout.endswith(
-        "Remade 1 apps: 5 migrations with 9 operations -> 1 migrations with 2 "
+        "Remade 1 app: 5 migrations with 9 operations -> 1 migration with 2 "
         "operations. Verified: makemigrations finds no changes.\n"
     )
     assert_remade(project, "shop/migrations", result)
@@ -462,7 +462,7 @@ def refusal_with_plan(project: Project) -> subprocess.CompletedProcess[str]:
     before = project.tree_hashes()
     result = project.manage("remakemigrations", "--no-input", ok=False)
     assert result.returncode == 1, result
-    assert result.stdout.startswith("Remade migrations:\n"), result.stdout
+    assert result.stdout.startswith("Planned migrations:\n"), result.stdout
     assert "Verified" not in result.stdout
     assert project.tree_hashes() == before
     assert not (project.root / WORK_DIR).exists()
@@ -575,11 +575,11 @@ def test_dry_run_writes_nothing(make_project: MakeProject) -> None:
     date = re.search(r"_remaked_(\d{8})\.py", out)
     assert date, out
     assert out == (
-        "Remade migrations:\n"
+        "Planned migrations:\n"
         "  shop: 5 migrations -> 1\n"
         f"    shop/migrations/0001_remaked_{date.group(1)}.py\n"
         "      replaces 5 of 'shop'\n"
-        "1 operations of the old history are not in the new one; new databases will "
+        "1 operation of the old history is not in the new one; new databases will "
         "not get their effect:\n"
         "  shop.0003_seed_items: RunPython: Raw Python operation\n"
         "  Existing databases keep what these did. If new databases need it (seeded "
@@ -646,7 +646,7 @@ def in_terminal(project: Project, answer: str) -> subprocess.CompletedProcess[st
     return result
 
 
-PROMPT = "This will delete 5 files and write 1 new migrations. Continue? [y/N] "
+PROMPT = "This will delete 5 files and write 1 new migration. Continue? [y/N] "
 
 
 @pytest.mark.parametrize("answer", ["n\n", "\n"])
@@ -658,7 +658,7 @@ def test_terminal_answer_no_changes_nothing(
     result = in_terminal(migrated_shop, answer)
 
     assert result.returncode == 0, result
-    assert result.stdout.startswith("Remade migrations:\n"), result.stdout
+    assert result.stdout.startswith("Planned migrations:\n"), result.stdout
     assert result.stdout.endswith(
         f"Old migration files to delete: 5\n{PROMPT}Nothing was changed.\n"
     ), result.stdout

@@ -17,9 +17,11 @@ import shutil
 import signal
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 from django.core.management.utils import run_formatters
 
@@ -49,6 +51,21 @@ def fault_point(name: str) -> None:
     if action == "sigterm":
         os.kill(os.getpid(), signal.SIGTERM)
     raise RuntimeError(f"injected fault at {name}")
+
+
+@contextmanager
+def sigterm_unwinds(exception: type[BaseException]) -> Iterator[None]:
+    """While the block runs, SIGTERM raises ``exception`` (as Ctrl-C raises
+    KeyboardInterrupt), so that a terminated run still rolls back."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise exception(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @dataclass

@@ -21,3 +21,11 @@ class ApplyError(RemakeError):
 
 class VerifyError(RemakeError):
     """The written history did not pass verification; every file was restored."""
+
+
+class Recovered(RemakeError):
+    """A run killed mid-write was rolled back; ``restored`` lists what came back."""
+
+    def __init__(self, message: str, restored: list[str]) -> None:
+        super().__init__(message)
+        self.restored = restored

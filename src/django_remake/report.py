@@ -7,12 +7,21 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .plan import NewMigration, Plan
 from .snapshot import Key
 from .writer import RenderedFile
 
+if TYPE_CHECKING:
+    from .remake import Result
+
 Line = tuple[str, str]  # (style name or "", text)
+
+
+def plural(count: int, singular: str, plural_form: str = "") -> str:
+    """``1 migration``, ``2 migrations``; irregular plurals are passed in."""
+    return f"{count} {singular if count == 1 else plural_form or singular + 's'}"
 
 
 def _summarise(keys: list[Key]) -> str:
@@ -25,24 +34,25 @@ def _summarise(keys: list[Key]) -> str:
 def plan_lines(
     plan: Plan, root: Path, verbosity: int, files: list[RenderedFile] | None = None
 ) -> list[Line]:
-    lines: list[Line] = [("MIGRATE_HEADING", "Remade migrations:")]
+    lines: list[Line] = [("MIGRATE_HEADING", "Planned migrations:")]
     by_app: dict[str, list[NewMigration]] = {}
     for item in plan.new:
         by_app.setdefault(item.migration.app_label, []).append(item)
     for label, items in by_app.items():
         old_count = plan.old_per_app.get(label, 0)
         lines.append(
-            ("MIGRATE_LABEL", f"  {label}: {old_count} migrations -> {len(items)}")
+            (
+                "MIGRATE_LABEL",
+                f"  {label}: {plural(old_count, 'migration')} -> {len(items)}",
+            )
         )
         for item in items:
             lines.extend(_migration_lines(item, root, verbosity))
     lines.extend(not_recreated_lines(plan))
     if plan.keep_old:
-        lines.append(
-            ("NOTICE", "Old migration files are kept (--keep-old-migrations).")
-        )
+        lines.append(("", "Old migration files are kept (--keep-old-migrations)."))
     else:
-        lines.append(("NOTICE", f"Old migration files to delete: {len(plan.delete)}"))
+        lines.append(("", f"Old migration files to delete: {len(plan.delete)}"))
         if verbosity >= 2:
             for path in plan.delete:
                 lines.append(("", f"    {path}"))
@@ -76,15 +86,26 @@ def _migration_lines(item: NewMigration, root: Path, verbosity: int) -> list[Lin
     return lines
 
 
-def summary_line(plan: Plan, apps: int, verified: list[str]) -> str:
+def summary_line(result: Result) -> str:
+    plan = result.prepared.plan
     text = (
-        f"Remade {apps} apps: {plan.old_count} migrations with "
-        f"{plan.old_operation_count} operations -> {len(plan.new)} migrations "
-        f"with {plan.new_operation_count} operations."
+        f"Remade {plural(result.prepared.app_count, 'app')}: "
+        f"{plural(plan.old_count, 'migration')} with "
+        f"{plural(plan.old_operation_count, 'operation')} -> "
+        f"{plural(len(plan.new), 'migration')} with "
+        f"{plural(plan.new_operation_count, 'operation')}."
     )
-    if verified:
-        text += " Verified: " + "; ".join(verified) + "."
+    if result.verified:
+        text += " Verified: " + "; ".join(result.verified) + "."
     return text
+
+
+def confirmation_question(plan: Plan) -> str:
+    new = plural(len(plan.new), "new migration")
+    if plan.keep_old:
+        return f"This will write {new}. Continue? [y/N] "
+    old = plural(len(plan.delete), "file")
+    return f"This will delete {old} and write {new}. Continue? [y/N] "
 
 
 def not_recreated_lines(plan: Plan) -> list[Line]:
@@ -94,8 +115,9 @@ def not_recreated_lines(plan: Plan) -> list[Line]:
     lines: list[Line] = [
         (
             "WARNING",
-            f"{len(plan.not_recreated)} operations of the old history are not in the "
-            "new one; new databases will not get their effect:",
+            f"{plural(len(plan.not_recreated), 'operation')} of the old history "
+            f"{'is' if len(plan.not_recreated) == 1 else 'are'} not in the new one; "
+            "new databases will not get their effect:",
         )
     ]
     for item in plan.not_recreated:
@@ -108,7 +130,7 @@ def not_recreated_lines(plan: Plan) -> list[Line]:
         )
     lines.append(
         (
-            "NOTICE",
+            "WARNING",
             "  Existing databases keep what these did. If new databases need it "
             "(seeded rows, extensions, SQL objects), copy the operations into a new "
             "migration after the remake.",

@@ -1,0 +1,295 @@
+"""The remake, start to finish: the one entry point behind ``remakemigrations``.
+
+Two calls, so that a caller can show the plan and ask before anything is
+written, as the command does::
+
+    prepared = prepare(Options(), progress)   # reads only
+    ...                                       # show prepared.plan, confirm
+    result = execute(prepared, progress)      # the write, then the proof
+
+:func:`remake` does both. Neither prints: progress is reported through the
+callback, as Django's ``MigrationExecutor`` does, and every failure a user can
+fix is a :class:`~django_remake.errors.RemakeError` whose message says what
+was found and what to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import django
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from . import apply as apply_step
+from . import children, conf, plan, project, snapshot, throwaway, verify, writer
+from .errors import ApplyError, NotReady, Recovered, RemakeError, VerifyError
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the user asked for; the defaults are a plain ``remakemigrations``."""
+
+    keep_old: bool = False
+    #: do not connect to the databases (they cannot be reached from here)
+    skip_db_check: bool = False
+    #: build the old and the new history on new databases and compare them
+    verify_schema: bool = False
+    include_header: bool = True
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One thing that happened; ``step`` names the stage of the pipeline.
+
+    ``state`` is ``"start"`` or ``"done"`` for a long step, ``"info"`` for a
+    line of output (a post command's), ``"warning"`` for something the user
+    should read.
+    """
+
+    step: str
+    state: str
+    message: str
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def _ignore(event: Progress) -> None:
+    pass
+
+
+@dataclass
+class Prepared:
+    """Everything decided before the first write."""
+
+    options: Options
+    root: Path
+    config: conf.RemakeSettings
+    snapshot: snapshot.Snapshot
+    plan: plan.Plan
+    files: list[writer.RenderedFile]
+    #: the aliases whose django_migrations was read
+    aliases: list[str]
+    #: the number of first-party apps remade
+    app_count: int
+
+
+@dataclass
+class Result:
+    """What a finished remake did and proved."""
+
+    prepared: Prepared
+    verified: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class Interrupted(BaseException):
+    """SIGTERM arrived while files were being moved; unwinds like Ctrl-C."""
+
+
+#: how the comparison words a row-count difference
+_ROW_COUNT = re.compile(r"table '[^']+': \d+ rows? in old, \d+ in new")
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    if isinstance(exc, Interrupted):
+        return f"terminated by {exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def prepare(options: Options, progress: ProgressCallback = _ignore) -> Prepared:
+    """Inspect the project and plan the new history; writes nothing.
+
+    Raise :class:`~django_remake.errors.Recovered` after rolling back a run
+    that was killed mid-write, and a :class:`RemakeError` for every starting
+    point that cannot be remade safely.
+    """
+    root = project.project_root()
+    restored = apply_step.recover(root)
+    if restored is not None:
+        raise Recovered(
+            "A previous run of remakemigrations was interrupted; every file it "
+            "had moved has been restored (listed above). Run the command again.",
+            restored,
+        )
+    try:
+        config = conf.load()
+    except ImproperlyConfigured as exc:
+        raise NotReady(str(exc)) from exc
+    project_apps = project.select_apps(config)
+    if not project_apps:
+        raise NotReady(
+            f"No first-party app with migrations was found under {root}. Set "
+            "REMAKE_MIGRATIONS_INCLUDE_APPS to the app labels to remake."
+        )
+    progress(Progress("inspect", "start", "Reading the migration history"))
+    snap = snapshot.take_snapshot(
+        project_apps, with_databases=not options.skip_db_check
+    )
+    if options.skip_db_check:
+        progress(
+            Progress(
+                "inspect",
+                "warning",
+                "--skip-db-check: the databases were NOT checked. Any database "
+                "that is not fully migrated will silently miss schema after the "
+                "remake.",
+            )
+        )
+    else:
+        snapshot.check_databases(snap)
+    plan.check_no_pending_changes(snap)
+    if (
+        options.keep_old
+        and django.VERSION < (6, 0)
+        and any(key[0] in snap.labels for key in snap.loader.replacements)
+    ):
+        raise NotReady(
+            "--keep-old-migrations cannot be used while first-party squashed "
+            "migrations are on disk: Django < 6.0 cannot load a migration that "
+            "replaces a squashed migration. Run without --keep-old-migrations, "
+            "or finish the squash first (delete the replaced files and the "
+            "squashed migration's `replaces`)."
+        )
+    progress(Progress("plan", "start", "Planning the new history"))
+    the_plan = plan.build_plan(snap, config, keep_old=options.keep_old)
+    files = writer.render(the_plan, include_header=options.include_header)
+    return Prepared(
+        options=options,
+        root=root,
+        config=config,
+        snapshot=snap,
+        plan=the_plan,
+        files=files,
+        aliases=sorted(snap.applied),
+        app_count=len(project_apps),
+    )
+
+
+def execute(prepared: Prepared, progress: ProgressCallback = _ignore) -> Result:
+    """Write the planned files, verify them, and undo everything on failure."""
+    result = Result(prepared)
+    with contextlib.ExitStack() as stack:
+        old_builds: dict[str, throwaway.Throwaway] = {}
+        if prepared.options.verify_schema:
+            for alias in throwaway.aliases_to_check(settings.DATABASES):
+                progress(
+                    Progress(
+                        "build",
+                        "start",
+                        f"Building the old history on a new database for '{alias}'",
+                    )
+                )
+                old_builds[alias] = stack.enter_context(
+                    throwaway.throwaway(alias, "old")
+                )
+        with apply_step.sigterm_unwinds(Interrupted):
+            progress(Progress("write", "start", "Writing the new migrations"))
+            transaction = _apply(prepared)
+            try:
+                apply_step.fault_point("verify")
+                progress(Progress("verify", "start", "Verifying in a fresh process"))
+                verify.require_clean(verify.verify(prepared.aliases))
+                row_notes = _compare(old_builds, progress)
+            except (Exception, KeyboardInterrupt, Interrupted) as exc:
+                transaction.rollback()
+                if isinstance(exc, RemakeError):
+                    raise VerifyError(f"{exc}\nEvery file was restored.") from exc
+                raise VerifyError(
+                    f"Verification stopped ({_reason(exc)}); every file was "
+                    "restored and the project is as it was."
+                ) from exc
+            transaction.commit()
+    result.verified.append("makemigrations finds no changes")
+    if prepared.aliases:
+        result.verified.append(
+            "migrate has nothing to apply on "
+            + ", ".join(f"'{a}'" for a in prepared.aliases)
+        )
+    if old_builds:
+        result.verified.append(
+            "old and new history build the same schema on "
+            + ", ".join(f"'{a}'" for a in old_builds)
+        )
+        result.warnings.extend(row_notes)
+    _run_post_commands(prepared.config.post_commands, progress)
+    return result
+
+
+def remake(options: Options, progress: ProgressCallback = _ignore) -> Result:
+    """:func:`prepare`, then :func:`execute`, without asking anyone."""
+    return execute(prepare(options, progress), progress)
+
+
+def _apply(prepared: Prepared) -> apply_step.Transaction:
+    try:
+        return apply_step.apply(prepared.root, prepared.files, prepared.plan.delete)
+    except RemakeError:
+        raise
+    except (Exception, KeyboardInterrupt, Interrupted) as exc:
+        raise ApplyError(
+            f"Writing the new migrations stopped ({_reason(exc)}); every "
+            "file was restored and the project is as it was."
+        ) from exc
+
+
+def _compare(
+    old_builds: dict[str, throwaway.Throwaway], progress: ProgressCallback
+) -> list[str]:
+    """Build the new history beside each old build; fail on any schema
+    difference, return the row differences (data migrations not re-run)."""
+    notes: list[str] = []
+    for alias, old in old_builds.items():
+        progress(
+            Progress(
+                "build",
+                "start",
+                f"Building the new history on a new database for '{alias}'",
+            )
+        )
+        with throwaway.throwaway(alias, "new") as new:
+            found = throwaway.compare(alias, old, new, tables_with_rows=True)
+        rows = [line for line in found if _ROW_COUNT.match(line)]
+        differences = [line for line in found if line not in rows]
+        if differences:
+            raise VerifyError(
+                "The new history does not build the same schema as the old one "
+                f"on database '{alias}':\n  " + "\n  ".join(differences)
+            )
+        notes.extend(
+            f"Database '{alias}': {line} (rows the old history's data "
+            "migrations inserted; see the operations listed above)"
+            for line in rows
+        )
+    return notes
+
+
+def _run_post_commands(
+    commands: Sequence[Sequence[str]], progress: ProgressCallback
+) -> None:
+    for command in commands:
+        shown = f"manage.py {' '.join(command)}"
+        progress(Progress("post-command", "start", f"Running: {shown}"))
+        done = subprocess.run(
+            [sys.executable, "-m", "django", *command],
+            env=children.environment(),
+            capture_output=True,
+            text=True,
+        )
+        if done.stdout:
+            progress(Progress("post-command", "info", done.stdout.rstrip()))
+        if done.returncode != 0:
+            raise RemakeError(
+                f"REMAKE_MIGRATIONS_POST_COMMANDS: `{shown}` failed with exit code "
+                f"{done.returncode}; the remade migrations are in place and "
+                f"verified.\n{done.stderr.strip()}"
+            )
