@@ -112,8 +112,13 @@ class Project:
 
     # -- running ----------------------------------------------------------
     def manage(
-        self, *args: str, ok: bool = True, stdin: str | None = None
+        self,
+        *args: str,
+        ok: bool = True,
+        stdin: str | None = None,
+        cwd: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
+        """Run ``manage.py`` (from ``cwd``, by default the project's root)."""
         env = {
             **os.environ,
             "PYTHONPATH": str(self.root),
@@ -121,8 +126,8 @@ class Project:
         }
         env.pop("DJANGO_SETTINGS_MODULE", None)
         result = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=self.root,
+            [sys.executable, str(self.root / "manage.py"), *args],
+            cwd=cwd or self.root,
             env=env,
             input=stdin if stdin is not None else "",
             capture_output=True,

@@ -90,3 +90,73 @@ def test_a_database_routers_keep_apps_off_is_not_checked(tmp_path: Path) -> None
         assert out.endswith("migrate has nothing to apply on 'default'.\n"), out
     finally:
         project.close()
+
+
+CYCLE = (
+    "but it and the remade apps depend on each other: remade models point at its "
+    "models (catalog.Product.promotion -> orders.Promotion), and its migrations "
+    "depend on migrations that the remake replaces (orders.0001_initial -> "
+    "catalog.0001_initial). No new history can order the two. To remake 'orders' "
+    "too, "
+)
+
+
+def test_excluding_an_app_the_remade_apps_need_is_explained(tmp_path: Path) -> None:
+    project = Project.from_scenario("crossapp", tmp_path / "p", "sqlite")
+    settings = project.root / "project_settings.py"
+    settings.write_text(
+        settings.read_text() + 'REMAKE_MIGRATIONS_EXCLUDE_APPS = ["orders"]\n'
+    )
+    project.use_databases(default=project.new_database())
+    try:
+        project.manage("migrate")
+        before = project.tree_hashes()
+
+        result = project.manage("remakemigrations", "--no-input", ok=False)
+
+        assert project.tree_hashes() == before
+        assert result.stderr == (
+            "CommandError: App 'orders' is not remade (it is listed in "
+            f"REMAKE_MIGRATIONS_EXCLUDE_APPS), {CYCLE}remove 'orders' from "
+            "REMAKE_MIGRATIONS_EXCLUDE_APPS.\n"
+        )
+    finally:
+        project.close()
+
+
+def test_running_from_a_subfolder_without_base_dir_is_explained(
+    tmp_path: Path,
+) -> None:
+    """Without BASE_DIR the project directory is the current one: from a
+    subfolder, only some apps look first-party."""
+    project = Project.from_scenario("crossapp", tmp_path / "p", "sqlite")
+    settings = project.root / "settings.py"
+    settings.write_text(
+        settings.read_text()
+        .replace(
+            "BASE_DIR = Path(__file__).resolve().parent",
+            "_HERE = Path(__file__).resolve().parent",
+        )
+        .replace('(BASE_DIR / "databases.json")', '(_HERE / "databases.json")')
+    )
+    project.use_databases(default=project.new_database())
+    try:
+        project.manage("migrate")
+        before = project.tree_hashes()
+
+        result = project.manage(
+            "remakemigrations", "--no-input", ok=False, cwd=project.root / "catalog"
+        )
+
+        assert project.tree_hashes() == before
+        orders = (project.root / "orders").resolve()
+        catalog = (project.root / "catalog").resolve()
+        assert result.stderr == (
+            f"CommandError: App 'orders' is not remade (its code ({orders}) is "
+            f"outside {catalog}, the folder the command ran in (settings.BASE_DIR "
+            f"is not set)), {CYCLE}run the command from the project's root folder, "
+            "set BASE_DIR in the settings, or list the apps to remake in "
+            "REMAKE_MIGRATIONS_INCLUDE_APPS.\n"
+        )
+    finally:
+        project.close()

@@ -228,8 +228,13 @@ def _stage(
         path = subfolder / rendered.path.name
         path.write_text(rendered.text, encoding="utf-8")
         staged.append(path)
-    if format_files and staged:
-        run_formatters([str(path) for path in staged])
+    to_format = [
+        str(path)
+        for path, rendered in zip(staged, files, strict=True)
+        if rendered.format
+    ]
+    if format_files and to_format:
+        run_formatters(to_format)
     for path in staged:
         try:
             compile(path.read_text(encoding="utf-8"), str(path), "exec")

@@ -10,7 +10,7 @@ Two checks, both on Django's own graph and state classes:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from django.apps import apps
 from django.db.migrations.autodetector import MigrationAutodetector
@@ -25,10 +25,11 @@ from .replaces import new_nodes_by_app, resolve
 from .snapshot import Key, Snapshot
 
 
-def _graph_with_new_migrations(
+def graph_with_new_migrations(
     existing: MigrationGraph,
     changes: Mapping[str, list[Migration]],
     base: MigrationGraph,
+    edges: Iterable[tuple[Key, Key]] = (),
 ) -> MigrationGraph:
     """A copy of ``existing`` plus the new migrations, wired as the loader will."""
     new_by_app = new_nodes_by_app(changes)
@@ -49,6 +50,8 @@ def _graph_with_new_migrations(
                     graph.add_dependency(
                         None, (label, migration.name), target, skip_validation=True
                     )
+    for child, parent in edges:
+        graph.add_dependency(None, child, parent, skip_validation=True)
     return graph
 
 
@@ -56,9 +59,14 @@ def check_new_history(
     snapshot: Snapshot,
     base: MigrationGraph,
     changes: Mapping[str, list[Migration]],
+    edges: Iterable[tuple[Key, Key]] = (),
 ) -> None:
-    """The new graph has no cycle and ends in the current models' state."""
-    graph = _graph_with_new_migrations(base, changes, base)
+    """The new graph has no cycle and ends in the current models' state.
+
+    ``edges`` are (child, parent) dependencies that rewritten migrations of
+    apps not remade will declare.
+    """
+    graph = graph_with_new_migrations(base, changes, base, edges)
     try:
         graph.validate_consistency()
         graph.ensure_not_cyclic()
@@ -100,7 +108,7 @@ def check_replacement_graph(
     Every inherited edge lands on a new migration; the result must have no
     cycle and no old first-party node left.
     """
-    graph = _graph_with_new_migrations(snapshot.graph, changes, base)
+    graph = graph_with_new_migrations(snapshot.graph, changes, base)
     for new, replaced in groups.items():
         graph.remove_replaced_nodes(new, replaced)
     try:

@@ -26,11 +26,21 @@ from django.db.migrations.state import ProjectState
 from django.utils.module_loading import import_string
 
 from .carry import NotRecreated, not_recreated
-from .checkplan import check_new_history, check_replacement_graph
+from .checkplan import (
+    check_new_history,
+    check_replacement_graph,
+    graph_with_new_migrations,
+)
 from .conf import RemakeSettings
 from .errors import NotReady, PlanError
-from .project import migration_files
-from .replaces import assign_replacements, combined_order
+from .project import why_not_remade
+from .references import rewrite_names
+from .replaces import (
+    CycleError,
+    assign_replacements,
+    combined_order,
+    new_nodes_by_app,
+)
 from .snapshot import Key, Snapshot
 
 
@@ -48,6 +58,18 @@ class NewMigration:
         return (self.migration.app_label, self.migration.name)
 
 
+@dataclass(frozen=True)
+class Rewrite:
+    """A migration the remake does not replace, edited to name new migrations."""
+
+    migration: Key
+    path: Path
+    #: (old name, new name) for each reference that changes
+    renames: tuple[tuple[Key, Key], ...]
+    old_text: str
+    new_text: str
+
+
 @dataclass
 class Plan:
     """Everything the remake will write and delete, decided before any write."""
@@ -62,6 +84,8 @@ class Plan:
     old_per_app: dict[str, int] = field(default_factory=dict)
     #: old operations whose effect new databases will not get
     not_recreated: list[NotRecreated] = field(default_factory=list)
+    #: migrations of apps not remade whose dependencies now name new migrations
+    rewrites: list[Rewrite] = field(default_factory=list)
 
     @property
     def new_operation_count(self) -> int:
@@ -181,10 +205,9 @@ def build_plan(
     config: RemakeSettings,
     *,
     keep_old: bool = False,
-    today: datetime.date | None = None,
+    today: datetime.date,
 ) -> Plan:
     """Decide the new history; touches no file and no database."""
-    today = today or datetime.date.today()
     labels = snapshot.labels
     placeholder = "remake"
     autodetector = MigrationAutodetector(
@@ -230,10 +253,26 @@ def build_plan(
     directories = {app.label: app.directory for app in snapshot.apps}
     app_order = _app_order(config, labels)
     by_key = {(m.app_label, m.name): m for migs in changes.values() for m in migs}
-    order = combined_order(changes, base_graph, snapshot, app_order)
+    check_references(snapshot)
+    retargets = {} if keep_old else retarget(snapshot, base_graph, changes, config)
+    edges: list[tuple[Key, Key]] = []  # (child, parent) the rewritten files declare
+    for (source, attribute, _old), target in retargets.items():
+        if attribute == "dependencies":
+            edges.append((source, target))
+        else:  # "source runs before target": the new migration depends on it
+            migration = by_key[target]
+            _set(migration, dependencies=[*migration.dependencies, source])
+    try:
+        order = combined_order(changes, base_graph, snapshot, app_order, retargets)
+    except CycleError as exc:
+        for label in sorted({key[0] for key in exc.stuck} - labels):
+            explained = left_out_app_message(snapshot, config, label)
+            if explained:
+                raise PlanError(explained) from exc
+        raise
     new_nodes = [key for key in order if key in by_key]
     groups = assign_replacements(snapshot, order, new_nodes)
-    check_new_history(snapshot, base_graph, changes)
+    check_new_history(snapshot, base_graph, changes, edges)
     check_replacement_graph(snapshot, base_graph, changes, groups)
 
     new: list[NewMigration] = []
@@ -254,6 +293,7 @@ def build_plan(
     old_operation_count = sum(
         len(snapshot.migration(key).operations) for key in old_nodes
     )
+    edits = rewrites(snapshot, retargets)
     return Plan(
         new=new,
         delete=[] if keep_old else snapshot.old_files(),
@@ -263,9 +303,148 @@ def build_plan(
         suffix=suffix,
         not_recreated=not_recreated(snapshot),
         old_per_app={
-            app.label: len(migration_files(app.directory)) for app in snapshot.apps
+            app.label: len(snapshot.files[app.label]) for app in snapshot.apps
         },
+        rewrites=edits,
     )
+
+
+def left_out_app_message(
+    snapshot: Snapshot, config: RemakeSettings, label: str
+) -> str | None:
+    """Explain a cycle between the remade apps and ``label``, an app not remade.
+
+    ``None`` unless both directions exist: remade models point at its models,
+    and its migrations name migrations the remake replaces.
+    """
+    pointing = []
+    for remade in sorted(snapshot.labels):
+        for model in apps.get_app_config(remade).get_models():
+            for model_field in model._meta.get_fields(include_hidden=False):
+                related = getattr(model_field, "related_model", None)
+                if (model_field.concrete or model_field.many_to_many) and getattr(
+                    related, "_meta", None
+                ) is not None:
+                    assert related is not None
+                    if (
+                        related._meta.app_label == label
+                        and not model_field.auto_created
+                    ):
+                        pointing.append(
+                            f"{remade}.{model.__name__}.{model_field.name} -> "
+                            f"{label}.{related.__name__}"
+                        )
+    depending = [
+        f"{ref.migration[0]}.{ref.migration[1]} -> {ref.target[0]}.{ref.target[1]}"
+        for ref in snapshot.references
+        if ref.migration[0] == label and ref.attribute == "dependencies"
+    ]
+    if not pointing or not depending:
+        return None
+    reason, fix = why_not_remade(label, config)
+    return (
+        f"App '{label}' is not remade ({reason}), but it and the remade apps depend "
+        f"on each other: remade models point at its models ({_some(pointing)}), and "
+        f"its migrations depend on migrations that the remake replaces "
+        f"({_some(depending)}). No new history can order the two. To remake "
+        f"'{label}' too, {fix}."
+    )
+
+
+def _some(items: list[str], limit: int = 3) -> str:
+    more = len(items) - limit
+    return ", ".join(items[:limit]) + (f" and {more} more" if more > 0 else "")
+
+
+Retargets = dict[tuple[Key, str, Key], Key]
+"""(migration, "dependencies" or "run_before", old name) -> the new migration."""
+
+
+def check_references(snapshot: Snapshot) -> None:
+    """Refuse when an installed package names a migration the remake replaces."""
+    foreign = [ref for ref in snapshot.references if ref.path not in snapshot.editable]
+    if not foreign:
+        return
+    lines = []
+    for ref in foreign:
+        verb = "depends on" if ref.attribute == "dependencies" else "runs before"
+        where = f" ({ref.path})" if ref.path else ""
+        lines.append(
+            f"  {ref.migration[0]}.{ref.migration[1]} {verb} "
+            f"{ref.target[0]}.{ref.target[1]}{where}"
+        )
+    apps_named = sorted({ref.target[0] for ref in foreign})
+    raise NotReady(
+        "Migrations of installed packages name migrations that the remake would "
+        "replace; once the old files are gone those names point nowhere, and "
+        "django-remake does not edit installed packages:\n"
+        + "\n".join(lines)
+        + "\nLeave "
+        + ", ".join(f"'{label}'" for label in apps_named)
+        + " out of the remake (REMAKE_MIGRATIONS_EXCLUDE_APPS), or have the "
+        "package depend on ('app', '__first__') instead."
+    )
+
+
+def retarget(
+    snapshot: Snapshot,
+    base: MigrationGraph,
+    changes: Mapping[str, list[Migration]],
+    config: RemakeSettings,
+) -> Retargets:
+    """Choose, for each reference to an old migration from a migration the remake
+    does not replace, the new migration it names instead.
+
+    A dependency moves to the latest new migration of that app that does not
+    itself need the referring migration (it has everything the app's models
+    have, and no cycle); a ``run_before`` to the earliest that can follow it.
+    """
+    chosen: Retargets = {}
+    graph = graph_with_new_migrations(base, changes, base)
+    new_by_app = new_nodes_by_app(changes)
+    for ref in snapshot.references:
+        candidates = new_by_app.get(ref.target[0], [])
+        source = ref.migration
+        if ref.attribute == "dependencies":
+            ordered = list(reversed(candidates))
+            fits = [n for n in ordered if source not in graph.forwards_plan(n)]
+        else:
+            fits = [n for n in candidates if n not in graph.forwards_plan(source)]
+        if not fits:
+            explained = left_out_app_message(snapshot, config, source[0])
+            if explained:
+                raise PlanError(explained)
+            raise PlanError(
+                f"Migration {source[0]}.{source[1]} names "
+                f"{ref.target[0]}.{ref.target[1]} in its {ref.attribute}, and every "
+                f"new migration of '{ref.target[0]}' would form a dependency cycle "
+                "with it. Remake its app too, or remove that reference."
+            )
+        target = fits[0]
+        chosen[(source, ref.attribute, ref.target)] = target
+        child, parent = (
+            (source, target) if ref.attribute == "dependencies" else (target, source)
+        )
+        graph.add_dependency(None, child, parent, skip_validation=True)
+    return chosen
+
+
+def rewrites(snapshot: Snapshot, retargets: Retargets) -> list[Rewrite]:
+    by_migration: dict[Key, dict[Key, Key]] = {}
+    for (source, _attribute, old), new in retargets.items():
+        by_migration.setdefault(source, {})[old] = new
+    result = []
+    for ref_key, renames in sorted(by_migration.items()):
+        path = next(ref.path for ref in snapshot.references if ref.migration == ref_key)
+        assert path is not None
+        old_text = snapshot.editable[path]
+        new_text = rewrite_names(
+            old_text, str(path), {old: new[1] for old, new in renames.items()}
+        )
+        result.append(
+            Rewrite(ref_key, path, tuple(sorted(renames.items())), old_text, new_text)
+        )
+    return result
 
 
 def _app_order(config: RemakeSettings, labels: set[str]) -> list[str]:

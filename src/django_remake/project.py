@@ -79,13 +79,18 @@ def _editable_roots() -> tuple[Path, ...]:
 
 def is_first_party_path(path: Path, root: Path) -> bool:
     path = path.resolve()
-    if not _is_within(path, root):
-        return False
+    return _is_within(path, root) and not is_installed_path(path, root)
+
+
+def is_installed_path(path: Path, root: Path) -> bool:
+    """Does an installed distribution own ``path`` (site-packages, or an
+    editable install of a project other than the one at ``root``)?"""
+    path = path.resolve()
     if any(_is_within(path, installed) for installed in _installed_roots()):
-        return False
+        return True
     # An editable install of *another* project counts as third-party; an editable
     # install of this project (its root contains the project root) does not.
-    return not any(
+    return any(
         _is_within(path, editable) and not _is_within(root, editable)
         for editable in _editable_roots()
     )
@@ -146,4 +151,39 @@ def migration_files(directory: Path) -> list[Path]:
         path
         for path in directory.glob("*.py")
         if path.name != "__init__.py" and path.name[0] not in "_~"
+    )
+
+
+def why_not_remade(label: str, config: RemakeSettings) -> tuple[str, str]:
+    """Why the app ``label`` is not among the apps to remake, and what would
+    make it one: ``(reason, fix)``, each a sentence fragment for a message."""
+    if label in config.exclude_apps:
+        return (
+            "it is listed in REMAKE_MIGRATIONS_EXCLUDE_APPS",
+            f"remove '{label}' from REMAKE_MIGRATIONS_EXCLUDE_APPS",
+        )
+    if config.include_apps is not None:
+        return (
+            "REMAKE_MIGRATIONS_INCLUDE_APPS does not list it",
+            f"add '{label}' to REMAKE_MIGRATIONS_INCLUDE_APPS",
+        )
+    path = Path(apps.get_app_config(label).path).resolve()
+    root = project_root()
+    if not _is_within(path, root):
+        if getattr(settings, "BASE_DIR", None):
+            where = f"the project directory {root} (settings.BASE_DIR)"
+        else:
+            where = (
+                f"{root}, the folder the command ran in (settings.BASE_DIR is not set)"
+            )
+        return (
+            f"its code ({path}) is outside {where}",
+            "run the command from the project's root folder, set BASE_DIR in "
+            "the settings, or list the apps to remake in "
+            "REMAKE_MIGRATIONS_INCLUDE_APPS",
+        )
+    return (
+        "it is an installed package",
+        f"list '{label}' in REMAKE_MIGRATIONS_INCLUDE_APPS if it is part of the "
+        "project",
     )

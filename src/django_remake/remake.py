@@ -16,6 +16,7 @@ was found and what to do.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import re
 import subprocess
 import sys
@@ -161,7 +162,9 @@ def prepare(options: Options, progress: ProgressCallback = _ignore) -> Prepared:
             "squashed migration's `replaces`)."
         )
     progress(Progress("plan", "start", "Planning the new history"))
-    the_plan = plan.build_plan(snap, config, keep_old=options.keep_old)
+    the_plan = plan.build_plan(
+        snap, config, keep_old=options.keep_old, today=datetime.date.today()
+    )
     files = writer.render(the_plan, include_header=options.include_header)
     return Prepared(
         options=options,
@@ -232,7 +235,10 @@ def remake(options: Options, progress: ProgressCallback = _ignore) -> Result:
 
 def _apply(prepared: Prepared) -> apply_step.Transaction:
     try:
-        return apply_step.apply(prepared.root, prepared.files, prepared.plan.delete)
+        # An edited file is moved aside like an old one, and its new text put in.
+        edited = [edit.path for edit in prepared.plan.rewrites]
+        delete = [*prepared.plan.delete, *edited]
+        return apply_step.apply(prepared.root, prepared.files, delete)
     except RemakeError:
         raise
     except (Exception, KeyboardInterrupt, Interrupted) as exc:

@@ -34,6 +34,14 @@ from .errors import PlanError
 from .snapshot import Key, Snapshot
 
 
+class CycleError(PlanError):
+    """The new migrations and the migrations they build on form a cycle."""
+
+    def __init__(self, message: str, stuck: list[Key]) -> None:
+        super().__init__(message)
+        self.stuck = stuck  # every node that could not be ordered
+
+
 def resolve(
     dependency: Sequence[str], new_by_app: Mapping[str, list[Key]], base: MigrationGraph
 ) -> Key | None:
@@ -70,6 +78,7 @@ def combined_order(
     base: MigrationGraph,
     snapshot: Snapshot,
     app_order: Sequence[str],
+    retargets: Mapping[tuple[Key, str, Key], Key] | None = None,
 ) -> list[Key]:
     """One topological order of the third-party nodes and the new migrations.
 
@@ -88,16 +97,21 @@ def combined_order(
     # Third-party migrations that depend on a first-party app (through
     # AUTH_USER_MODEL, typically) will depend on its new migrations.
     labels = snapshot.labels
+    retargets = retargets or {}
     for key in base.nodes:
         old_migration = snapshot.loader.disk_migrations.get(key)
         for dep in getattr(old_migration, "dependencies", ()):
             target_app = settings_app(dep)
             if target_app in labels and target_app in new_by_app:
-                target = resolve(dep, new_by_app, base)
+                retargeted = retargets.get((key, "dependencies", (dep[0], dep[1])))
+                target = retargeted or resolve(dep, new_by_app, base)
                 if target is not None and target not in new_by_app[target_app]:
                     target = new_by_app[target_app][0]
                 if target is not None:
                     parents[key].add(target)
+    for (source, attribute, _old), target in retargets.items():
+        if attribute == "run_before":
+            parents[target].add(source)
     rank = {label: index for index, label in enumerate(app_order)}
     children: dict[Key, set[Key]] = {key: set() for key in parents}
     missing: set[Key] = set()
@@ -136,9 +150,10 @@ def combined_order(
                 heapq.heappush(ready, (priority(child), child))
     if len(order) != len(parents):
         stuck = sorted(k for k, n in waiting.items() if n > 0)
-        raise PlanError(
+        raise CycleError(
             "The new migrations form a dependency cycle with: "
-            + ", ".join(f"{a}.{n}" for a, n in stuck[:10])
+            + ", ".join(f"{a}.{n}" for a, n in stuck[:10]),
+            stuck,
         )
     return order
 

@@ -49,6 +49,23 @@ def plan_lines(
         for item in items:
             lines.extend(_migration_lines(item, root, verbosity))
     lines.extend(not_recreated_lines(plan))
+    if plan.rewrites:
+        lines.append(
+            (
+                "",
+                "Migrations of apps that are not remade will name the new "
+                "migrations instead of the old ones:",
+            )
+        )
+        for edit in plan.rewrites:
+            for old, new in edit.renames:
+                lines.append(
+                    (
+                        "",
+                        f"  {edit.migration[0]}.{edit.migration[1]}: "
+                        f"{old[0]}.{old[1]} -> {new[0]}.{new[1]}",
+                    )
+                )
     if plan.keep_old:
         lines.append(("", "Old migration files are kept (--keep-old-migrations)."))
     else:
@@ -105,7 +122,8 @@ def confirmation_question(plan: Plan) -> str:
     if plan.keep_old:
         return f"This will write {new}. Continue? [y/N] "
     old = plural(len(plan.delete), "file")
-    return f"This will delete {old} and write {new}. Continue? [y/N] "
+    edited = f", edit {plural(len(plan.rewrites), 'file')}," if plan.rewrites else ""
+    return f"This will delete {old}{edited} and write {new}. Continue? [y/N] "
 
 
 def not_recreated_lines(plan: Plan) -> list[Line]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -29,7 +29,8 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.db.migrations.state import ProjectState
 
 from .errors import NotReady
-from .project import ProjectApp, migration_files
+from .project import ProjectApp, is_installed_path, migration_files, project_root
+from .references import Reference, find
 
 Key = tuple[str, str]
 
@@ -42,6 +43,12 @@ class Snapshot:
     loader: MigrationLoader
     #: per alias, the (app_label, name) rows of django_migrations
     applied: dict[str, set[Key]]
+    #: the first-party apps' migration files, as found on disk
+    files: dict[str, list[Path]] = field(default_factory=dict)
+    #: migrations of other apps that name first-party migrations
+    references: list[Reference] = field(default_factory=list)
+    #: the text of the files of those references that the remake may edit
+    editable: dict[Path, str] = field(default_factory=dict)
 
     @property
     def labels(self) -> set[str]:
@@ -80,7 +87,7 @@ class Snapshot:
         return tuple(order)
 
     def old_files(self) -> list[Path]:
-        return [path for app in self.apps for path in migration_files(app.directory)]
+        return [path for app in self.apps for path in self.files.get(app.label, [])]
 
     def recorded_names(self, key: Key) -> list[Key]:
         """The rows that applying ``key`` writes to django_migrations.
@@ -209,7 +216,21 @@ def take_snapshot(
     loader = load_graph()
     labels = [app.label for app in project_apps]
     aliases = migrated_aliases(labels) if with_databases else []
-    return Snapshot(apps=project_apps, loader=loader, applied=read_applied(aliases))
+    references = find(loader, labels)
+    root = project_root()
+    editable = {
+        ref.path: ref.path.read_text(encoding="utf-8")
+        for ref in references
+        if ref.path is not None and not is_installed_path(ref.path, root)
+    }
+    return Snapshot(
+        apps=project_apps,
+        loader=loader,
+        applied=read_applied(aliases),
+        files={app.label: migration_files(app.directory) for app in project_apps},
+        references=references,
+        editable=editable,
+    )
 
 
 def check_databases(snapshot: Snapshot) -> None:

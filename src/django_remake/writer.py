@@ -18,6 +18,8 @@ from .plan import Plan
 class RenderedFile:
     path: Path
     text: str
+    #: run the project's formatters on it (not on a user's file that is edited)
+    format: bool = True
 
 
 def render_migration(migration: Migration, include_header: bool = True) -> str:
@@ -34,7 +36,8 @@ def render_migration(migration: Migration, include_header: bool = True) -> str:
 
 
 def render(plan: Plan, *, include_header: bool = True) -> list[RenderedFile]:
+    """The new migrations, then the edited files of migrations not remade."""
     return [
         RenderedFile(item.path, render_migration(item.migration, include_header))
         for item in plan.new
-    ]
+    ] + [RenderedFile(edit.path, edit.new_text, format=False) for edit in plan.rewrites]
