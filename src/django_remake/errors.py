@@ -29,3 +29,11 @@ class Recovered(RemakeError):
     def __init__(self, message: str, restored: list[str]) -> None:
         super().__init__(message)
         self.restored = restored
+
+
+class NotCarryable(PlanError):
+    """Code that a carried operation needs cannot be copied into a new migration."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems

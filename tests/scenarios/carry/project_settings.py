@@ -1,0 +1,1 @@
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "pantry", "django_remake"]
