@@ -5,9 +5,12 @@ compares every file of the project (content and mode) before and after:
 
 - refusals: each bad starting point stops the command before it writes, with
   a message that names the problem and the fix;
-- faults: ``DJANGO_REMAKE_FAULT`` (see ``django_remake.apply.fault_point``)
-  stops a real run at each stage of the write, with an exception, SIGTERM or
-  SIGKILL; the files come back, at once or on the next run;
+- faults: ``DJANGO_REMAKE_FAULT`` (see ``django_remake.fileops.fault_point``)
+  stops a real run at each stage of the write, with an exception, SIGTERM,
+  one or two Ctrl-C, or SIGKILL; the files come back, at once or on the next
+  run, and the message says so in one line;
+- one run at a time: a second run is refused while one holds the lock, and a
+  lock left by a killed run does not block the next;
 - a formatter that fails or corrupts the files it is given;
 - ``--dry-run`` and the confirmation prompt.
 
@@ -31,6 +34,7 @@ from pathlib import Path
 
 import pytest
 
+from . import runs
 from .conftest import REMAKED
 from .harness import Project
 
@@ -254,7 +258,10 @@ def test_refuses_a_migration_that_cannot_be_imported(
     ("line", "error"),
     [
         ("undefined_helper()\n", "NameError: name 'undefined_helper' is not defined"),
-        ('raise RuntimeError("settings not loaded")\n', "RuntimeError: settings not loaded"),
+        (
+            'raise RuntimeError("settings not loaded")\n',
+            "RuntimeError: settings not loaded",
+        ),
     ],
 )
 def test_refuses_a_migration_that_raises_at_import(
@@ -330,6 +337,25 @@ def test_refuses_an_unwritable_migrations_folder(migrated_shop: Project) -> None
         f"The folder {folder} is not writable ({strerror}). Fix its permissions "
         f"(for example `chmod u+w {folder}`) and run the command again."
     )
+
+
+def test_a_read_only_project_is_refused_but_can_be_dry_run(
+    migrated_shop: Project,
+) -> None:
+    """The lock lives in the project folder; a dry run does without it there."""
+    root = migrated_shop.root.resolve()
+    before = migrated_shop.tree_hashes()
+    with read_only(root):
+        refused = migrated_shop.manage("remakemigrations", "--no-input", ok=False)
+        dry_run = migrated_shop.manage("remakemigrations", "--dry-run")
+    assert migrated_shop.tree_hashes() == before
+    strerror = "Operation not permitted" if os.geteuid() == 0 else "Permission denied"
+    assert error(refused) == (
+        f"The folder {root} is not writable ({strerror}). Fix its permissions "
+        f"(for example `chmod u+w {root}`) and run the command again."
+    )
+    assert dry_run.stdout.startswith("Planned migrations:\n"), dry_run.stdout
+    assert dry_run.stdout.endswith("Old migration files to delete: 5\n")
 
 
 @contextmanager
@@ -413,48 +439,60 @@ def test_refuses_an_unreadable_journal(sqlite_project: MakeProject) -> None:
 # -- 2. faults while writing ---------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("fault", "message"),
-    [
-        (
-            "staged:raise",
-            f"Writing the new migrations stopped (RuntimeError: injected fault at staged); {RESTORED}",
-        ),
-        (
-            "journal:raise",
-            f"Writing the new migrations stopped (RuntimeError: injected fault at journal); {RESTORED}",
-        ),
-        (
-            "move:1:raise",
-            f"Writing the new migrations stopped (RuntimeError: injected fault at move:1); {RESTORED}",
-        ),
-        # shop: 5 old files out, then the new one in: the last move
-        (
-            "move:6:raise",
-            f"Writing the new migrations stopped (RuntimeError: injected fault at move:6); {RESTORED}",
-        ),
-        (
-            "verify:raise",
-            f"Verification stopped (RuntimeError: injected fault at verify); {RESTORED}",
-        ),
-        (
-            "move:1:sigterm",
-            f"Writing the new migrations stopped (terminated by signal 15); {RESTORED}",
-        ),
-        (
-            "verify:sigterm",
-            f"Verification stopped (terminated by signal 15); {RESTORED}",
-        ),
-    ],
-)
+POINTS = ["journal", "staged", "move:1", "move:6", "verify"]  # shop: 6 moves
+ACTIONS = ["raise", "sigterm", "sigint", "sigint2"]
+
+
+def stopped_message(point: str, action: str) -> str:
+    """What a run stopped at ``point`` by ``action`` must say."""
+    cause = {
+        "raise": f"RuntimeError: injected fault at {point}",
+        "sigterm": "terminated by signal 15",
+        "sigint": "interrupted",
+        # The second Ctrl-C lands in the rollback, which finishes first.
+        "sigint2": "interrupted",
+    }[action]
+    stage = "Verification" if point == "verify" else "Writing the new migrations"
+    return f"{stage} stopped ({cause}); {RESTORED}"
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize("point", POINTS)
 def test_fault_restores_every_file(
-    migrated_shop: Project, monkeypatch: pytest.MonkeyPatch, fault: str, message: str
+    migrated_shop: Project, monkeypatch: pytest.MonkeyPatch, point: str, action: str
 ) -> None:
     # Modes come back too: give one old file an unusual one.
     (migrated_shop.root / "shop/migrations/0002_item_price.py").chmod(0o600)
-    monkeypatch.setenv(FAULT, fault)
+    monkeypatch.setenv(FAULT, f"{point}:{action}")
     result = refusal_with_plan(migrated_shop)
-    assert error(result) == message
+    assert error(result) == stopped_message(point, action)
+    assert "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        ("sigint", "Interrupted before anything was written; nothing was changed."),
+        ("sigint2", "Interrupted before anything was written; nothing was changed."),
+        (
+            "sigterm",
+            "Terminated by signal 15 before anything was written; nothing was changed.",
+        ),
+    ],
+)
+def test_ctrl_c_while_planning_is_one_line(
+    migrated_shop: Project, monkeypatch: pytest.MonkeyPatch, action: str, message: str
+) -> None:
+    before = migrated_shop.tree_hashes()
+    monkeypatch.setenv(FAULT, f"plan:{action}")
+
+    result = migrated_shop.manage("remakemigrations", "--no-input", ok=False)
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == f"CommandError: {message}\n"
+    assert migrated_shop.tree_hashes() == before
+    assert not (migrated_shop.root / WORK_DIR).exists()
 
 
 def refusal_with_plan(project: Project) -> subprocess.CompletedProcess[str]:
@@ -496,7 +534,7 @@ def test_sigkill_is_rolled_back_by_the_next_run(
     assert killed.returncode == -signal.SIGKILL
     assert (project.root / WORK_DIR / "journal.json").is_file()
     midway = project.tree_hashes()
-    outside = {path for path in midway if not path.startswith(f"{WORK_DIR}/")}
+    outside = {path for path in midway if not path.startswith(WORK_DIR)}
     moved_out = sorted(set(before) - outside)
     moved_in = sorted(outside - set(before))
     if point.startswith("move:"):
@@ -507,17 +545,82 @@ def test_sigkill_is_rolled_back_by_the_next_run(
 
     assert recovered.returncode == 1
     assert error(recovered) == INTERRUPTED
-    assert sorted(recovered.stdout.splitlines()) == sorted(
+    *files, lock = recovered.stdout.splitlines()
+    assert sorted(files) == sorted(
         [f"  removed {root / path}" for path in moved_in]
         + [f"  restored {root / path}" for path in moved_out]
     )
+    assert re.fullmatch(
+        rf"  took over the lock {re.escape(str(root))}/\.django-remake\.lock of "
+        r"remakemigrations "
+        r"\(process \d+\), which is no longer running",
+        lock,
+    ), lock
     assert project.tree_hashes() == before
     assert not (project.root / WORK_DIR).exists()
 
     assert_remade(project, folder, project.manage("remakemigrations", "--no-input"))
 
 
-# -- 3. a formatter that fails -------------------------------------------------
+# -- 3. one run at a time ---------------------------------------------------------
+
+
+def test_a_second_run_is_refused_while_one_is_writing(migrated_shop: Project) -> None:
+    """Without the lock, the second run would take the first one's journal for
+    a crashed run's and roll it back under its feet."""
+    before = migrated_shop.tree_hashes()
+    first = runs.start_paused(migrated_shop, "move:3", "remakemigrations", "--no-input")
+    midway = migrated_shop.tree_hashes()
+    assert midway != before
+    lock = (migrated_shop.root / ".django-remake.lock").resolve()
+    busy = (
+        f"Another run of remakemigrations (process {first.pid}) is changing the "
+        f"migrations of this project ({lock} is locked). Wait for it to finish, "
+        "then run the command again."
+    )
+
+    second = runs.run(migrated_shop, "remakemigrations", "--no-input")
+    assert runs.single_error(second) == busy
+    assert second.stdout == ""
+    assert migrated_shop.tree_hashes() == midway
+
+    assert_remade(migrated_shop, "shop/migrations", runs.resume(first))
+
+
+def test_a_lock_left_by_a_killed_run_is_taken_over(
+    migrated_shop: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kernel dropped the dead run's flock; its file says who it was."""
+    before = migrated_shop.tree_hashes()
+    monkeypatch.setenv(FAULT, "plan:sigkill")
+    killed = migrated_shop.manage("remakemigrations", "--no-input", ok=False)
+    assert killed.returncode == -signal.SIGKILL
+    lock = migrated_shop.root.resolve() / ".django-remake.lock"
+    pid, command = lock.read_text().split()
+    assert command == "remakemigrations"
+    assert set(migrated_shop.tree_hashes()) - set(before) == {lock.name}
+    monkeypatch.delenv(FAULT)
+
+    recovered = migrated_shop.manage("remakemigrations", "--no-input", ok=False)
+
+    assert error(recovered) == (
+        "A previous run was interrupted before it moved any file, or after it had "
+        "finished: no migration file needed restoring, and what it left (listed "
+        "above) was removed. Run the command again."
+    )
+    assert recovered.stdout == (
+        f"  took over the lock {lock} of remakemigrations (process {pid}), which "
+        "is no longer running\n"
+    )
+    assert migrated_shop.tree_hashes() == before
+    assert_remade(
+        migrated_shop,
+        "shop/migrations",
+        migrated_shop.manage("remakemigrations", "--no-input"),
+    )
+
+
+# -- 4. a formatter that fails -------------------------------------------------
 
 
 def fake_black(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> None:
@@ -560,7 +663,7 @@ def test_a_corrupting_formatter_changes_nothing(
     ), message
 
 
-# -- 4. --dry-run ----------------------------------------------------------------
+# -- 5. --dry-run ----------------------------------------------------------------
 
 
 def test_dry_run_writes_nothing(make_project: MakeProject) -> None:
@@ -607,7 +710,7 @@ def test_dry_run_verbosity_3_prints_the_files(migrated_shop: Project) -> None:
         assert f"('shop', '{name}')" in text
 
 
-# -- 5. confirmation -------------------------------------------------------------
+# -- 6. confirmation -------------------------------------------------------------
 
 
 def test_no_terminal_no_question(migrated_shop: Project) -> None:

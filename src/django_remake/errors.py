@@ -23,6 +23,18 @@ class VerifyError(RemakeError):
     """The written history did not pass verification; every file was restored."""
 
 
+class Busy(RemakeError):
+    """Another run holds the project's lock."""
+
+
+class Stopped(RemakeError):
+    """Ctrl-C or SIGTERM stopped a run; the message says what it left behind."""
+
+
+class Interrupted(BaseException):
+    """SIGTERM arrived; it unwinds a run like Ctrl-C's KeyboardInterrupt."""
+
+
 class Recovered(RemakeError):
     """A run killed mid-write was rolled back; ``restored`` lists what came back."""
 

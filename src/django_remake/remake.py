@@ -1,13 +1,14 @@
 """The remake, start to finish: the one entry point behind ``remakemigrations``.
 
 Two calls, so that a caller can show the plan and ask before anything is
-written, as the command does::
+written, as the command does, inside :func:`exclusive` (one run at a time)::
 
-    prepared = prepare(Options(), progress)   # reads only
-    ...                                       # show prepared.plan, confirm
-    result = execute(prepared, progress)      # the write, then the proof
+    with exclusive():
+        prepared = prepare(Options(), progress)   # reads only
+        ...                                       # show prepared.plan, confirm
+        result = execute(prepared, progress)      # the write, then the proof
 
-:func:`remake` does both. Neither prints: progress is reported through the
+:func:`remake` does all three. None of them prints: progress is reported through the
 callback, as Django's ``MigrationExecutor`` does, and every failure a user can
 fix is a :class:`~django_remake.errors.RemakeError` whose message says what
 was found and what to do.
@@ -30,7 +31,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from . import apply as apply_step
 from . import children, conf, plan, project, snapshot, throwaway, verify, writer
-from .errors import ApplyError, NotReady, Recovered, RemakeError, VerifyError
+from .errors import ApplyError, Interrupted, NotReady, RemakeError, VerifyError
 
 
 @dataclass(frozen=True)
@@ -91,10 +92,6 @@ class Result:
     warnings: list[str] = field(default_factory=list)
 
 
-class Interrupted(BaseException):
-    """SIGTERM arrived while files were being moved; unwinds like Ctrl-C."""
-
-
 #: how the comparison words a row-count difference
 _ROW_COUNT = re.compile(r"table '[^']+': \d+ rows? in old, \d+ in new")
 
@@ -115,13 +112,7 @@ def prepare(options: Options, progress: ProgressCallback = _ignore) -> Prepared:
     point that cannot be remade safely.
     """
     root = project.project_root()
-    restored = apply_step.recover(root)
-    if restored is not None:
-        raise Recovered(
-            "A previous run of remakemigrations was interrupted; every file it "
-            "had moved has been restored (listed above). Run the command again.",
-            restored,
-        )
+    apply_step.recover_interrupted(root)
     try:
         config = conf.load()
     except ImproperlyConfigured as exc:
@@ -162,6 +153,7 @@ def prepare(options: Options, progress: ProgressCallback = _ignore) -> Prepared:
             "squashed migration's `replaces`)."
         )
     progress(Progress("plan", "start", "Planning the new history"))
+    apply_step.fault_point("plan")
     the_plan = plan.build_plan(
         snap, config, keep_old=options.keep_old, today=datetime.date.today()
     )
@@ -195,7 +187,7 @@ def execute(prepared: Prepared, progress: ProgressCallback = _ignore) -> Result:
                 old_builds[alias] = stack.enter_context(
                     throwaway.throwaway(alias, "old")
                 )
-        with apply_step.sigterm_unwinds(Interrupted):
+        with apply_step.sigterm_unwinds():
             progress(Progress("write", "start", "Writing the new migrations"))
             transaction = _apply(prepared)
             try:
@@ -228,9 +220,26 @@ def execute(prepared: Prepared, progress: ProgressCallback = _ignore) -> Result:
     return result
 
 
+def exclusive(dry_run: bool = False) -> contextlib.AbstractContextManager[None]:
+    """Hold the project's lock around :func:`prepare` and :func:`execute`.
+
+    Another run (of either command) is refused until the block ends, and a
+    Ctrl-C or SIGTERM becomes one :class:`~django_remake.errors.Stopped` that
+    says what the run left (see :func:`django_remake.apply.exclusive`).
+    """
+    return apply_step.exclusive(
+        project.project_root(),
+        "remakemigrations",
+        done="the remade migrations were written and verified; they are in "
+        "place (the summary and any REMAKE_MIGRATIONS_POST_COMMANDS were skipped)",
+        read_only=dry_run,
+    )
+
+
 def remake(options: Options, progress: ProgressCallback = _ignore) -> Result:
     """:func:`prepare`, then :func:`execute`, without asking anyone."""
-    return execute(prepare(options, progress), progress)
+    with exclusive():
+        return execute(prepare(options, progress), progress)
 
 
 def _apply(prepared: Prepared) -> apply_step.Transaction:

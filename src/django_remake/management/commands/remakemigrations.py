@@ -77,21 +77,22 @@ class Command(BaseCommand):
             include_header=include_header,
         )
         try:
-            prepared = remake.prepare(wanted, self._progress)
-            self._say(
-                report.plan_lines(
-                    prepared.plan,
-                    prepared.root,
-                    verbosity,
-                    prepared.files if dry_run else None,
+            with remake.exclusive(dry_run):
+                prepared = remake.prepare(wanted, self._progress)
+                self._say(
+                    report.plan_lines(
+                        prepared.plan,
+                        prepared.root,
+                        verbosity,
+                        prepared.files if dry_run else None,
+                    )
                 )
-            )
-            if dry_run:
-                return
-            if interactive and sys.stdin.isatty() and not self._confirm(prepared):
-                self.stdout.write("Nothing was changed.")
-                return
-            result = remake.execute(prepared, self._progress)
+                if dry_run:
+                    return
+                if interactive and sys.stdin.isatty() and not self._confirm(prepared):
+                    self.stdout.write("Nothing was changed.")
+                    return
+                result = remake.execute(prepared, self._progress)
         except Recovered as exc:
             for line in exc.restored:
                 self.stdout.write(f"  {line}")
