@@ -16,6 +16,9 @@ them back with :func:`write_old_files` (all but ``blog.0002_gone``).
 from __future__ import annotations
 
 import importlib.util
+import json
+import re
+import signal
 import stat
 import textwrap
 from collections.abc import Iterator
@@ -23,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import runs
 from tests.backends import Database
 from tests.harness import Project
 
@@ -164,10 +168,10 @@ def package_parent(name: str) -> str:
     return str(Path(spec.origin).parent.parent)
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Iterator[Project]:
-    vendor = tmp_path / "vendor"
-    project = Project(tmp_path / "project", "sqlite")
+def build_project(parent: Path, backend: str) -> Project:
+    """The project of the module docstring, in ``parent``, with an empty database."""
+    vendor = parent / "vendor"
+    project = Project(parent / "project", backend)
     project.write(
         "project_settings.py",
         f"""\
@@ -202,6 +206,21 @@ def project(tmp_path: Path) -> Iterator[Project]:
         (project.root / relpath).parent.mkdir(parents=True, exist_ok=True)
         (project.root / relpath).write_text(text)
     project.use_databases(default=project.new_database())
+    return project
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Project]:
+    """On SQLite: for the cases where the database plays no part."""
+    project = build_project(tmp_path, "sqlite")
+    yield project
+    project.close()
+
+
+@pytest.fixture
+def db_project(tmp_path: Path, backend: str) -> Iterator[Project]:
+    """On every enabled backend: for the database checks."""
+    project = build_project(tmp_path, backend)
     yield project
     project.close()
 
@@ -448,8 +467,9 @@ def test_unreadable_file_stops_before_writing(
 
 
 def test_refuses_while_a_database_lacks_the_remade_migrations(
-    project: Project,
+    db_project: Project,
 ) -> None:
+    project = db_project
     other = project.new_database()
     project.use_databases(default=project.databases[0], other=other)
     project.manage("migrate", "--no-input")
@@ -472,6 +492,9 @@ def test_refuses_while_a_database_lacks_the_remade_migrations(
     forced = project.manage(COMMAND, "--force", "--dry-run")
     assert forced.stdout == (
         f"Warning: --force skips the database check.\n{problem}\n"
+        "Files that would change:\n"
+        "  shop/migrations/0001_remaked_20261122.py: remove replaces\n"
+        "  blog/migrations/0001_remaked_20261122.py: remove replaces\n"
         "Would remove replaces from 2 migrations in 2 apps.\n"
     )
     assert project.tree_hashes() == before
@@ -481,35 +504,42 @@ def test_refuses_while_a_database_lacks_the_remade_migrations(
     assert result.stdout == "Removed replaces from 2 migrations in 2 apps.\n" + PRUNE
 
 
-def test_unreachable_database_refuses_unless_forced(
-    project: Project, tmp_path: Path
-) -> None:
-    missing = tmp_path / "no-such-folder" / "db.sqlite3"
-    gone = Database(
-        "sqlite", "gone", {"ENGINE": "django.db.backends.sqlite3", "NAME": str(missing)}
-    )
-    project.use_databases(default=gone)
-    problem = (
-        "Cannot reach database 'default' (unable to open database file), so cannot "
-        "tell whether it has applied the remade migrations."
-    )
+def test_unreachable_database_refuses_unless_forced(db_project: Project) -> None:
+    project = db_project
+    settings = dict(project.databases[0].settings)
+    if project.backend == "sqlite":
+        settings["NAME"] = str(project.root.parent / "no-such-folder" / "db.sqlite3")
+    else:
+        settings["NAME"] = "remake_no_such_database"
+    project.use_databases(default=Database(project.backend, "gone", settings))
 
     refused = project.manage(COMMAND, ok=False)
-    assert refused.stderr == (
-        f"CommandError: {problem}\nWithout 'replaces', such a database would apply "
-        "the remade migrations again from scratch. Use --force to clean up anyway.\n"
+    problem = re.fullmatch(
+        r"CommandError: (Cannot reach database 'default' \((.+)\), so cannot tell "
+        r"whether it has applied the remade migrations\.)\nWithout 'replaces', such "
+        r"a database would apply the remade migrations again from scratch\. Use "
+        r"--force to clean up anyway\.\n",
+        refused.stderr,
     )
+    assert problem, refused.stderr
+    reason = {
+        "sqlite": "unable to open database file",
+        "postgresql": 'database "remake_no_such_database" does not exist',
+        "mariadb": "Unknown database 'remake_no_such_database'",
+    }[project.backend]
+    assert reason in problem.group(2)
 
     forced = project.manage(COMMAND, "--force")
     assert forced.stdout == (
-        f"Warning: --force skips the database check.\n{problem}\n"
+        f"Warning: --force skips the database check.\n{problem.group(1)}\n"
         "Removed replaces from 2 migrations in 2 apps.\n" + PRUNE
     )
     assert read(project, "shop/migrations/0001_remaked_20261122.py") == SHOP_CLEANED
 
 
-def test_database_check_respects_routers(project: Project) -> None:
+def test_database_check_respects_routers(db_project: Project) -> None:
     """The router keeps every app off 'legacy', so its history does not count."""
+    project = db_project
     project.write(
         "routers.py",
         """\
@@ -535,12 +565,17 @@ def test_help_mentions_every_option(project: Project) -> None:
 
     text = " ".join(result.stdout.split())
     for expected in [
-        "Finish a remake once every environment has applied the remade migrations",
-        "--app-label APP_LABEL Clean up only this first-party app's remade migrations.",
-        "--remove-replaced Also delete the old migration files that 'replaces' named",
-        "--dry-run Show what would change without writing or deleting anything.",
+        "Finish a remake once every environment has applied the remade migrations: "
+        "remove 'replaces' from each first-party migration named '*_remaked_*', "
+        "keeping the rest of the file as it is, and optionally delete the old "
+        "migration files they replaced. ",
+        "--app-label APP_LABEL Clean up only this first-party app's remade "
+        "migrations. ",
+        "--remove-replaced Also delete the old migration files that 'replaces' "
+        "named, in first-party apps only. ",
+        "--dry-run Show what would change without writing or deleting anything. ",
         "--force Clean up even if a database has not recorded the remade migrations "
-        "as applied",
+        "as applied. ",
     ]:
         assert expected in text
 
@@ -564,6 +599,21 @@ def test_help_mentions_every_option(project: Project) -> None:
             "class Migration:\n    replaces: list[tuple[str, str]]\n    x = 1\n",
             "class Migration:\n    x = 1\n",
             id="annotation-only",
+        ),
+        pytest.param(
+            "class Migration:\n\n    replaces = [('a', '1')]\n\n    x = 1\n",
+            "class Migration:\n\n    x = 1\n",
+            id="between-blank-lines",
+        ),
+        pytest.param(
+            "class Migration:\n    x = 1\n\n    replaces = [('a', '1')]\n",
+            "class Migration:\n    x = 1\n",
+            id="last-after-a-blank-line",
+        ),
+        pytest.param(
+            "class Migration:\n    x = 1\n\n    replaces = [('a', '1')]\n\n\nY = 2\n",
+            "class Migration:\n    x = 1\n\n\nY = 2\n",
+            id="last-before-module-code",
         ),
     ],
 )
@@ -592,31 +642,202 @@ def test_cut_replaces_ignores_other_classes() -> None:
     assert cut_replaces(text, "m.py") is None
 
 
-def test_failed_write_leaves_no_temporary_file(tmp_path: Path) -> None:
-    from django_remake.cleanup import _write_atomic
-
-    target = tmp_path / "0001_remaked_20261122.py"
-    target.mkdir()  # os.replace cannot put a file over a folder
-
-    with pytest.raises(OSError):
-        _write_atomic(target, b"x = 1\n")
-
-    assert [path.name for path in tmp_path.iterdir()] == [target.name]
+DJANGO_STYLE = """\
+from django.db import migrations, models
 
 
-def test_failed_write_restores_earlier_files(tmp_path: Path) -> None:
-    from django_remake.cleanup import Edit, Plan, apply_plan
-    from django_remake.errors import ApplyError
+class Migration(migrations.Migration):
 
-    first, second = tmp_path / "0001_remaked_x.py", tmp_path / "0002_remaked_x.py"
-    first.write_bytes(b"old\n")
-    second.mkdir()  # os.replace cannot put a file over a folder
-    edits = tuple(
-        Edit("shop", path.stem, path, (), b"old\n", b"new\n")
-        for path in (first, second)
+    replaces = [('shop', '0001_initial'), ('shop', '0002_price')]
+
+    initial = True
+
+    dependencies = [
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name='Product',
+            fields=[
+                ('id', models.BigAutoField(primary_key=True, serialize=False)),
+                ('name', models.CharField(max_length=100)),
+            ],
+        ),
+    ]
+"""
+
+
+def test_a_file_as_django_writes_it_keeps_one_blank_line(project: Project) -> None:
+    """Django puts a blank line before and after ``replaces``; one stays."""
+    project.write("shop/migrations/0001_remaked_20261122.py", DJANGO_STYLE)
+
+    project.manage(COMMAND)
+
+    assert read(project, "shop/migrations/0001_remaked_20261122.py") == (
+        DJANGO_STYLE.replace(
+            "    replaces = [('shop', '0001_initial'), ('shop', '0002_price')]\n\n", ""
+        )
     )
 
-    with pytest.raises(ApplyError, match="every file was restored"):
-        apply_plan(Plan(edits, (), ()), remove_replaced=False)
 
-    assert first.read_bytes() == b"old\n"
+def test_dry_run_names_each_file_at_verbosity_1(project: Project) -> None:
+    write_old_files(project)
+    before = project.tree_hashes()
+
+    result = project.manage(COMMAND, "--dry-run", "--remove-replaced")
+
+    assert result.stdout == (
+        "Files that would change:\n"
+        "  shop/migrations/0001_remaked_20261122.py: remove replaces\n"
+        "  blog/migrations/0001_remaked_20261122.py: remove replaces\n"
+        "  shop/migrations/0001_initial.py: delete\n"
+        "  shop/migrations/0002_price.py: delete\n"
+        "  blog/migrations/0001_initial.py: delete\n"
+        "  shop/migrations/0003_legacy.py: delete\n"
+        "Would remove replaces from 2 migrations in 2 apps.\n"
+        "Would delete 4 replaced migration files.\n"
+    )
+    assert project.tree_hashes() == before
+
+
+# -- all or nothing ---------------------------------------------------------------
+#
+# With --remove-replaced and the old files back, a clean-up makes 8 moves: the 2
+# remade files and the 4 old ones out, then the 2 edited files in. After move 7,
+# shop's remade migration has lost 'replaces', blog's is not back yet, and the
+# old files are gone: no database may ever see such a project.
+
+RESTORED = "every file was restored and the project is as it was."
+
+
+@pytest.mark.parametrize(
+    ("fault", "cause"),
+    [
+        ("journal:raise", "RuntimeError: injected fault at journal"),
+        ("move:1:raise", "RuntimeError: injected fault at move:1"),
+        ("move:7:raise", "RuntimeError: injected fault at move:7"),
+        ("move:7:sigterm", "terminated by signal 15"),
+        ("move:7:sigint", "interrupted"),
+        ("move:7:sigint2", "interrupted"),
+    ],
+)
+def test_a_fault_restores_every_file(project: Project, fault: str, cause: str) -> None:
+    write_old_files(project)
+    (project.root / "shop/migrations/0001_remaked_20261122.py").chmod(0o640)
+    before = project.tree_hashes()
+
+    result = runs.run(project, COMMAND, "--remove-replaced", **{runs.FAULT: fault})
+
+    assert (
+        runs.single_error(result)
+        == f"Removing 'replaces' stopped ({cause}); {RESTORED}"
+    )
+    assert project.tree_hashes() == before
+    assert not (project.root / runs.WORK_DIR).exists()
+
+
+@pytest.mark.parametrize("next_command", [COMMAND, "remakemigrations"])
+def test_a_killed_clean_up_is_rolled_back_by_the_next_run(
+    project: Project, next_command: str
+) -> None:
+    write_old_files(project)
+    before = project.tree_hashes()
+    root = project.root.resolve()
+
+    killed = runs.run(
+        project, COMMAND, "--remove-replaced", **{runs.FAULT: "move:7:sigkill"}
+    )
+    assert killed.returncode == -signal.SIGKILL
+    assert read(project, "shop/migrations/0001_remaked_20261122.py") == SHOP_CLEANED
+    assert not (project.root / "blog/migrations/0001_remaked_20261122.py").exists()
+
+    # Either command finds the journal first, under the same lock.
+    args = ("--no-input",) if next_command == "remakemigrations" else ()
+    recovered = runs.run(project, next_command, *args)
+
+    assert runs.single_error(recovered) == (
+        "A previous run of delete_remaked_migrations was interrupted; every file it "
+        "had moved has been restored (listed above). Run the command again."
+    )
+    *files, lock = recovered.stdout.splitlines()
+    assert sorted(files) == sorted(
+        f"  restored {root / path}"
+        for path in [
+            "shop/migrations/0001_remaked_20261122.py",
+            "blog/migrations/0001_remaked_20261122.py",
+            "shop/migrations/0001_initial.py",
+            "shop/migrations/0002_price.py",
+            "shop/migrations/0003_legacy.py",
+            "blog/migrations/0001_initial.py",
+        ]
+    )
+    assert re.fullmatch(
+        rf"  took over the lock {re.escape(str(root))}/\.django-remake\.lock of "
+        r"delete_remaked_migrations \(process \d+\), which is no longer running",
+        lock,
+    ), lock
+    assert project.tree_hashes() == before
+    assert not (project.root / runs.WORK_DIR).exists()
+
+    project.manage(COMMAND, "--remove-replaced")
+    assert read(project, "blog/migrations/0001_remaked_20261122.py") == BLOG_CLEANED
+
+
+def test_takes_the_same_lock_as_a_remake(project: Project) -> None:
+    write_old_files(project)
+    first = runs.start_paused(project, "journal", COMMAND, "--remove-replaced")
+    midway = project.tree_hashes()
+    lock = (project.root / ".django-remake.lock").resolve()
+
+    for args in ((COMMAND, "--remove-replaced"), ("remakemigrations", "--no-input")):
+        second = runs.run(project, *args)
+        assert runs.single_error(second) == (
+            f"Another run of delete_remaked_migrations (process {first.pid}) is "
+            f"changing the migrations of this project ({lock} is locked). Wait for "
+            "it to finish, then run the command again."
+        )
+        assert project.tree_hashes() == midway
+
+    finished = runs.resume(first)
+    assert finished.returncode == 0, finished
+    assert read(project, "shop/migrations/0001_remaked_20261122.py") == SHOP_CLEANED
+    assert not (project.root / runs.WORK_DIR).exists()
+
+
+def test_the_library_entry_point_returns_what_it_did(project: Project) -> None:
+    """``cleanup.clean`` is what the command calls: data back, progress through
+    a callback, nothing printed."""
+    write_old_files(project)
+
+    out = project.python(
+        """
+        import json
+        from django_remake import cleanup
+
+        events = []
+        result = cleanup.clean(cleanup.Options(remove_replaced=True), events.append)
+        print(json.dumps({
+            "events": [[e.step, e.state, e.message] for e in events],
+            "edited": [cleanup.display(edit.path) for edit in result.plan.edits],
+            "deleted": [cleanup.display(path) for path in result.deleted],
+            "forced": len(result.forced),
+        }))
+        """
+    )
+
+    assert json.loads(out) == {
+        "events": [["write", "start", "Removing 'replaces'"]],
+        "edited": [
+            "shop/migrations/0001_remaked_20261122.py",
+            "blog/migrations/0001_remaked_20261122.py",
+        ],
+        "deleted": [
+            "shop/migrations/0001_initial.py",
+            "shop/migrations/0002_price.py",
+            "blog/migrations/0001_initial.py",
+            "shop/migrations/0003_legacy.py",
+        ],
+        "forced": 0,
+    }
+    assert read(project, "blog/migrations/0001_remaked_20261122.py") == BLOG_CLEANED
+    assert project.migration_files("shop/migrations") == ["0001_remaked_20261122.py"]

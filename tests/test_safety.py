@@ -579,10 +579,11 @@ def test_a_second_run_is_refused_while_one_is_writing(migrated_shop: Project) ->
         "then run the command again."
     )
 
-    second = runs.run(migrated_shop, "remakemigrations", "--no-input")
-    assert runs.single_error(second) == busy
-    assert second.stdout == ""
-    assert migrated_shop.tree_hashes() == midway
+    for args in (("remakemigrations", "--no-input"), ("delete_remaked_migrations",)):
+        second = runs.run(migrated_shop, *args)
+        assert runs.single_error(second) == busy
+        assert second.stdout == ""
+        assert migrated_shop.tree_hashes() == midway
 
     assert_remade(migrated_shop, "shop/migrations", runs.resume(first))
 

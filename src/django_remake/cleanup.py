@@ -16,20 +16,23 @@ looks for.
 from __future__ import annotations
 
 import ast
-import os
-import stat
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections, router
 from django.db.migrations.recorder import MigrationRecorder
 
+from . import apply, conf
 from .conf import RemakeSettings
-from .errors import ApplyError, NotReady, RemakeError
+from .errors import ApplyError, Interrupted, NotReady, RemakeError
+from .interrupts import reason
 from .project import ProjectApp, migration_files, project_root, select_apps
+from .remake import Progress, ProgressCallback
+
+COMMAND = "delete_remaked_migrations"
 
 MARKER = "_remaked_"
 
@@ -46,6 +49,23 @@ class UnreadableMigration(RemakeError):
 
 class LeftoverFiles(NotReady):
     """Replaced migrations still on disk would become ordinary migrations."""
+
+
+class DatabasesBehind(NotReady):
+    """A database has not recorded the remade migrations, or cannot be reached."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the user asked for; the defaults are a plain ``delete_remaked_migrations``."""
+
+    #: only this first-party app (None: all of them)
+    app_label: str | None = None
+    #: also delete the old files that ``replaces`` named
+    remove_replaced: bool = False
+    dry_run: bool = False
+    #: clean up even if a database has not recorded the remade migrations
+    force: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,6 +105,18 @@ class Plan:
     @property
     def apps(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(edit.app_label for edit in self.edits))
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a clean-up changed (or, on a dry run, would change)."""
+
+    options: Options
+    plan: Plan
+    #: the replaced files deleted (or to delete)
+    deleted: tuple[Path, ...] = ()
+    #: databases that lack the remade migrations, cleaned up anyway (--force)
+    forced: tuple[DatabaseGap, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -169,7 +201,9 @@ def cut_replaces(text: bytes, filename: str) -> tuple[bytes, tuple[Key, ...]] | 
                 f"{where}: 'replaces' shares a line with other code. Remove it by hand."
             )
         entries[:0] = _entries(stmt, where)
-        del lines[stmt.lineno - 1 : stmt.end_lineno]
+        start = stmt.lineno - 1
+        del lines[start : stmt.end_lineno]
+        _drop_double_blank(lines, start)
     new_text = b"".join(lines)
     try:
         ast.parse(new_text)
@@ -179,6 +213,21 @@ def cut_replaces(text: bytes, filename: str) -> tuple[bytes, tuple[Key, ...]] | 
             "Edit it by hand."
         ) from None
     return new_text, tuple(entries)
+
+
+def _drop_double_blank(lines: list[bytes], start: int) -> None:
+    """Where the removed statement stood between blank lines, keep just one.
+
+    Django writes a blank line around ``replaces``; without this the
+    Migration class would keep two blank lines in a row where it stood.
+    """
+    before = start > 0 and not lines[start - 1].strip()
+    if not before:
+        return
+    if start < len(lines) and not lines[start].strip():
+        del lines[start]
+    elif start == len(lines):
+        del lines[start - 1]  # nothing follows: no blank line at the end
 
 
 def plan_cleanup(
@@ -241,8 +290,9 @@ def database_gaps(remade: Iterable[Key]) -> list[DatabaseGap]:
                 continue
             applied = recorder.applied_migrations()
         except DatabaseError as exc:
+            lines = str(exc).strip().splitlines()
             gaps.append(
-                DatabaseGap(alias, error=str(exc).strip() or type(exc).__name__)
+                DatabaseGap(alias, error=lines[0] if lines else type(exc).__name__)
             )
             continue
         missing = tuple(key for key in wanted if key not in applied)
@@ -268,39 +318,86 @@ def describe_gaps(gaps: Iterable[DatabaseGap]) -> str:
     return "\n".join(parts)
 
 
-def _write_atomic(path: Path, text: bytes) -> None:
-    mode = stat.S_IMODE(path.stat().st_mode)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+def apply_plan(
+    plan: Plan, remove_replaced: bool, root: Path | None = None
+) -> list[Path]:
+    """Write the edited files and delete the replaced ones, all or nothing.
 
-
-def apply_plan(plan: Plan, remove_replaced: bool) -> list[Path]:
-    """Write the edited files, then delete replaced files; return the deleted paths.
-
-    A failed write puts back the files already written, so that no database
-    sees some remade migrations without ``replaces`` and others still with it.
+    One transaction (see :mod:`django_remake.apply`): no database may see
+    some remade migrations without ``replaces`` and others still with it,
+    even if the run is killed half-way; the next run of either command then
+    puts every file back. Return the deleted paths.
     """
-    for done, edit in enumerate(plan.edits):
-        try:
-            _write_atomic(edit.path, edit.new_text)
-        except OSError as exc:
-            for earlier in plan.edits[:done]:
-                _write_atomic(earlier.path, earlier.old_text)
-            raise ApplyError(
-                f"Cannot write {edit.path} ({exc.strerror or exc}); "
-                "every file was restored."
-            ) from exc
-    deleted = []
-    if remove_replaced:
-        for item in plan.on_disk:
-            assert item.path is not None
-            item.path.unlink()
-            deleted.append(item.path)
+    deleted = (
+        [item.path for item in plan.on_disk if item.path] if remove_replaced else []
+    )
+    try:
+        transaction = apply.write_files(
+            root or project_root(),
+            [apply.NewFile(edit.path, edit.new_text) for edit in plan.edits],
+            [edit.path for edit in plan.edits] + deleted,
+            command=COMMAND,
+        )
+    except RemakeError:
+        raise
+    except (Exception, KeyboardInterrupt, Interrupted) as exc:
+        raise ApplyError(
+            f"Removing 'replaces' stopped ({reason(exc)}); every file was restored "
+            "and the project is as it was."
+        ) from exc
+    transaction.commit()
     return deleted
+
+
+def _ignore(event: Progress) -> None:
+    pass
+
+
+def clean(options: Options, progress: ProgressCallback = _ignore) -> Result:
+    """Remove ``replaces`` from the remade migrations: the one entry point
+    behind ``delete_remaked_migrations``.
+
+    Hold the project's lock, roll back a run that was killed (raising
+    :class:`~django_remake.errors.Recovered`), plan, check every database,
+    then write everything at once unless ``options.dry_run``. Every refusal
+    is a :class:`RemakeError` raised before anything is written; the
+    ``--force`` warning is reported through ``progress``.
+    """
+    root = project_root()
+    with apply.exclusive(
+        root,
+        COMMAND,
+        done="'replaces' was removed; the clean-up is complete",
+        read_only=options.dry_run,
+    ):
+        apply.recover_interrupted(root)
+        try:
+            config = conf.load()
+        except ImproperlyConfigured as exc:
+            raise NotReady(str(exc)) from exc
+        plan = plan_cleanup(choose_apps(config, options.app_label), select_apps(config))
+        check_leftovers(plan, options.remove_replaced)
+        to_delete = tuple(
+            item.path for item in plan.on_disk if item.path and options.remove_replaced
+        )
+        if not plan.edits:
+            return Result(options, plan)
+        gaps = database_gaps((edit.app_label, edit.name) for edit in plan.edits)
+        if gaps and not options.force:
+            raise DatabasesBehind(
+                f"{describe_gaps(gaps)}\nWithout 'replaces', such a database would "
+                "apply the remade migrations again from scratch. Use --force to clean "
+                "up anyway."
+            )
+        if gaps:
+            progress(
+                Progress(
+                    "databases",
+                    "warning",
+                    f"--force skips the database check.\n{describe_gaps(gaps)}",
+                )
+            )
+        if not options.dry_run:
+            progress(Progress("write", "start", "Removing 'replaces'"))
+            apply_plan(plan, options.remove_replaced, root)
+        return Result(options, plan, to_delete, tuple(gaps))

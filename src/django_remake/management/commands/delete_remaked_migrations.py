@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ... import cleanup, conf
-from ...errors import RemakeError
-from ...project import select_apps
+from ... import cleanup
+from ...errors import Recovered, RemakeError
+from ...remake import Progress
 
 
 def _count(number: int, noun: str, plural: str = "") -> str:
@@ -22,6 +22,10 @@ class Command(BaseCommand):
         "keeping the rest of the file as it is, and optionally delete the old "
         "migration files they replaced."
     )
+    # Django's system checks connect to MySQL/MariaDB (field checks ask for its
+    # version): an unreachable database would be a traceback before handle()
+    # can say which one it is. clean() checks every database itself.
+    requires_system_checks: list[str] = []
     verbosity = 1
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -45,7 +49,7 @@ class Command(BaseCommand):
             "--force",
             action="store_true",
             help="Clean up even if a database has not recorded the remade "
-            "migrations as applied",
+            "migrations as applied.",
         )
 
     def handle(
@@ -59,26 +63,20 @@ class Command(BaseCommand):
         **options: Any,
     ) -> None:
         self.verbosity = verbosity
+        wanted = cleanup.Options(app_label, remove_replaced, dry_run, force)
         try:
-            config = conf.load()
-            plan = cleanup.plan_cleanup(
-                cleanup.choose_apps(config, app_label), select_apps(config)
-            )
-            cleanup.check_leftovers(plan, remove_replaced)
+            result = cleanup.clean(wanted, self._progress)
+        except Recovered as exc:
+            for line in exc.restored:
+                self.stdout.write(f"  {line}")
+            raise CommandError(str(exc)) from exc
         except RemakeError as exc:
             raise CommandError(str(exc)) from exc
-        if not plan.edits:
-            self._report_files(plan, dry_run, remove_replaced)
+        self._report_files(result)
+        if not result.plan.edits:
             self._say("No remade migrations have 'replaces'; nothing to do.")
             return
-        self._check_databases(plan, force)
-        if not dry_run:
-            try:
-                cleanup.apply_plan(plan, remove_replaced)
-            except RemakeError as exc:
-                raise CommandError(str(exc)) from exc
-        self._report_files(plan, dry_run, remove_replaced)
-        self._report_summary(plan, dry_run, remove_replaced)
+        self._report_summary(result)
 
     def _say(
         self, text: str, style: Callable[[str], str] | None = None, level: int = 1
@@ -86,23 +84,19 @@ class Command(BaseCommand):
         if self.verbosity >= level:
             self.stdout.write(style(text) if style else text)
 
-    def _check_databases(self, plan: cleanup.Plan, force: bool) -> None:
-        gaps = cleanup.database_gaps((edit.app_label, edit.name) for edit in plan.edits)
-        if not gaps:
-            return
-        problem = cleanup.describe_gaps(gaps)
-        if not force:
-            raise CommandError(
-                f"{problem}\nWithout 'replaces', such a database would apply the "
-                "remade migrations again from scratch. Use --force to clean up anyway."
-            )
-        self._say(
-            f"Warning: --force skips the database check.\n{problem}", self.style.WARNING
-        )
+    def _progress(self, event: Progress) -> None:
+        if event.state == "warning":
+            self._say(f"Warning: {event.message}", self.style.WARNING)
 
-    def _report_files(
-        self, plan: cleanup.Plan, dry_run: bool, remove_replaced: bool
-    ) -> None:
+    def _report_files(self, result: cleanup.Result) -> None:
+        plan, dry_run = result.plan, result.options.dry_run
+        if dry_run and self.verbosity == 1 and plan.edits:
+            # -v 2 lists every migration below; -v 1 names just the files.
+            self._say("Files that would change:", self.style.MIGRATE_HEADING)
+            for edit in plan.edits:
+                self._say(f"  {cleanup.display(edit.path)}: remove replaces")
+            for path in result.deleted:
+                self._say(f"  {cleanup.display(path)}: delete")
         label = self.style.MIGRATE_LABEL
         self._say("Remade migrations:", self.style.MIGRATE_HEADING, level=2)
         verb = "would remove" if dry_run else "removed"
@@ -113,7 +107,7 @@ class Command(BaseCommand):
         for app, migration in plan.unchanged:
             name = label(f"{app}.{migration}")
             self._say(f"  {name}: no replaces, left as it is", level=2)
-        if not (remove_replaced and plan.replaced):
+        if not (result.options.remove_replaced and plan.replaced):
             return
         self._say("Replaced migrations:", self.style.MIGRATE_HEADING, level=2)
         verb = "would delete" if dry_run else "deleted"
@@ -126,20 +120,19 @@ class Command(BaseCommand):
                 what = f"kept, '{item.app_label}' is not a first-party app"
             self._say(f"  {label(f'{item.app_label}.{item.name}')}: {what}", level=2)
 
-    def _report_summary(
-        self, plan: cleanup.Plan, dry_run: bool, remove_replaced: bool
-    ) -> None:
+    def _report_summary(self, result: cleanup.Result) -> None:
+        plan, options = result.plan, result.options
         counts = (
             f"{_count(len(plan.edits), 'migration')} in {_count(len(plan.apps), 'app')}"
         )
-        files = _count(len(plan.on_disk), "replaced migration file")
-        if dry_run:
+        files = _count(len(result.deleted), "replaced migration file")
+        if options.dry_run:
             self._say(f"Would remove replaces from {counts}.", self.style.SUCCESS)
-            if remove_replaced:
+            if options.remove_replaced:
                 self._say(f"Would delete {files}.", self.style.SUCCESS)
             return
         self._say(f"Removed replaces from {counts}.", self.style.SUCCESS)
-        if remove_replaced:
+        if options.remove_replaced:
             self._say(f"Deleted {files}.", self.style.SUCCESS)
         pruned = sorted({item.app_label for item in plan.replaced if item.first_party})
         if pruned:
