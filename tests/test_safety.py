@@ -8,7 +8,8 @@ compares every file of the project (content and mode) before and after:
 - faults: ``DJANGO_REMAKE_FAULT`` (see ``django_remake.fileops.fault_point``)
   stops a real run at each stage of the write, with an exception, SIGTERM,
   one or two Ctrl-C, or SIGKILL; the files come back, at once or on the next
-  run, and the message says so in one line;
+  run, and the message says so in one line (``tests/test_crash.py`` does the
+  same at every file operation);
 - one run at a time: a second run is refused while one holds the lock, and a
   lock left by a killed run does not block the next;
 - a formatter that fails or corrupts the files it is given;

@@ -10,7 +10,8 @@ killed run lets the next run do the same.
 
 Every file operation goes through :mod:`django_remake.fileops`, and a run
 holds the project's lock (:mod:`django_remake.lock`) from before it looks for
-a journal until it ends: see :func:`exclusive`.
+a journal until it ends: see :func:`exclusive`. docs/crash-safety.md states
+what a crash at each instant leaves and what the next run does with it.
 """
 
 from __future__ import annotations
