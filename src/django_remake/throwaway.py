@@ -18,7 +18,8 @@ Typical use, one alias::
     with throwaway(alias, "old") as old:
         ...  # replace the migration files
         with throwaway(alias, "new") as new:
-            problems = compare(alias, old, new, tables_with_rows=True)
+            found = compare(alias, old, new, rows=True)
+            if found: ...  # found.schema, found.rows: one line per difference
 """
 
 from __future__ import annotations
@@ -27,15 +28,17 @@ import contextlib
 import os
 import re
 import tempfile
+import time
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import children
 from .errors import VerifyError
 
 __all__ = [
+    "Comparison",
     "SchemaCheckError",
     "Throwaway",
     "aliases_to_check",
@@ -76,13 +79,38 @@ class Throwaway:
 
     ``name`` is where the schema lives: a database name on the alias's server,
     or a file path on SQLite. Settings of the alias with ``NAME`` replaced by
-    it open the database.
+    it open the database. ``started`` is when the build began (seconds since
+    the epoch).
     """
 
     alias: str
     tag: str
     vendor: str
     name: str
+    started: float = field(default=0.0, compare=False)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Differences between two throwaway databases, one line each.
+
+    ``schema`` lines come from :func:`django_remake.schema.diff_schemas`;
+    ``rows`` lines name a table whose rows differ. Iterating gives every line,
+    schema first; an empty comparison is false.
+    """
+
+    schema: tuple[str, ...] = ()
+    rows: tuple[str, ...] = ()
+
+    @property
+    def lines(self) -> list[str]:
+        return [*self.schema, *self.rows]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.lines)
+
+    def __bool__(self) -> bool:
+        return bool(self.schema or self.rows)
 
 
 def aliases_to_check(aliases: Iterable[str]) -> list[str]:
@@ -128,6 +156,7 @@ def build(alias: str, tag: str = "old") -> Throwaway:
     if vendor == "sqlite":
         name = os.path.join(tempfile.gettempdir(), f"{name}.sqlite3")
     wanted = Throwaway(alias, tag, vendor, name)
+    started = time.time()
     try:
         answer = children.run("throwaway", "build", alias, name)
     except children.ChildError as exc:
@@ -155,29 +184,45 @@ def build(alias: str, tag: str = "old") -> Throwaway:
         raise SchemaCheckError(
             message, detail=exc.detail, migration=migration, stage=stage
         ) from None
-    return Throwaway(alias, tag, vendor, str(answer["name"]))
+    return Throwaway(alias, tag, vendor, str(answer["name"]), started)
 
 
 def compare(
-    alias: str, old: Throwaway, new: Throwaway, *, tables_with_rows: bool = False
-) -> list[str]:
-    """Differences between the two databases' schemas; ``[]`` when equal.
+    alias: str,
+    old: Throwaway,
+    new: Throwaway,
+    *,
+    rows: bool = False,
+    tables_with_rows: bool = False,
+) -> Comparison:
+    """Differences between the two databases' schemas, and with ``rows`` their rows.
 
-    With ``tables_with_rows``, also tables whose row counts differ, such as
-    rows a data migration seeded in the old history.
+    Rows are compared per table (:mod:`django_remake.rows`): the same rows
+    with other surrogate ids, or with dates and times of the builds' own
+    clock, are equal. ``tables_with_rows``, the former comparison, compares
+    row counts only, leaving out content types and permissions; it stays
+    until the remake uses ``rows``.
     """
     for built in (old, new):
         if built.alias != alias:
             raise ValueError(f"{built} was not built for database '{alias}'")
     args = ["compare", alias, old.name, new.name]
+    if rows:
+        since = min(b.started for b in (old, new)) or time.time() - 3600
+        args += ["--rows", "--since", repr(since)]
+    elif tables_with_rows:
+        args += ["--row-counts"]
     try:
-        answer = children.run("throwaway", *args, *(["--rows"] * tables_with_rows))
+        answer = children.run("throwaway", *args)
     except children.ChildError as exc:
         raise SchemaCheckError(
             f"Could not compare the throwaway databases of '{alias}': {exc.detail}.",
             detail=exc.detail,
         ) from None
-    return [str(line) for line in answer["differences"]]
+    return Comparison(
+        tuple(str(line) for line in answer["differences"]),
+        tuple(str(line) for line in answer.get("rows", ())),
+    )
 
 
 def drop(alias: str, built: Throwaway) -> None:
