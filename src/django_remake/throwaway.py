@@ -13,9 +13,15 @@ A throwaway database is made by Django's test-database machinery
 except that migrations always run: proving them is the point. On SQLite it is
 a file in the temporary directory, so that a later process can open it.
 
+The build of the old history also observes the operations the new history
+may have to carry (``observe``): what each one changed on that new database
+is in :attr:`Throwaway.effects` (:mod:`django_remake.observe`), at no more
+cost than the build itself.
+
 Typical use, one alias::
 
-    with throwaway(alias, "old") as old:
+    with throwaway(alias, "old", observe=candidates) as old:
+        carried = {key for key, effect in old.effects.items() if effect.changed}
         ...  # replace the migration files
         with throwaway(alias, "new") as new:
             found = compare(alias, old, new, rows=True)
@@ -25,20 +31,24 @@ Typical use, one alias::
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import children
 from .errors import VerifyError
+from .observe import Effect, OperationKey
 
 __all__ = [
     "Comparison",
+    "Effect",
+    "OperationKey",
     "SchemaCheckError",
     "Throwaway",
     "aliases_to_check",
@@ -79,14 +89,15 @@ class Throwaway:
 
     ``name`` is where the schema lives: a database name on the alias's server,
     or a file path on SQLite. Settings of the alias with ``NAME`` replaced by
-    it open the database. ``started`` is when the build began (seconds since
-    the epoch).
+    it open the database. ``effects`` holds what each observed operation that
+    ran changed; ``started`` is when the build began (seconds since the epoch).
     """
 
     alias: str
     tag: str
     vendor: str
     name: str
+    effects: Mapping[OperationKey, Effect] = field(default_factory=dict, compare=False)
     started: float = field(default=0.0, compare=False)
 
 
@@ -135,11 +146,15 @@ def aliases_to_check(aliases: Iterable[str]) -> list[str]:
     return result
 
 
-def build(alias: str, tag: str = "old") -> Throwaway:
+def build(
+    alias: str, tag: str = "old", *, observe: Collection[OperationKey] = ()
+) -> Throwaway:
     """Create a throwaway database for ``alias`` and migrate it with the files on disk.
 
-    Raise :class:`SchemaCheckError` if the history does not build; nothing is
-    left behind then.
+    Each operation in ``observe`` that the build runs gets an :class:`Effect`
+    in :attr:`Throwaway.effects`; one the build does not run (in a migration
+    that a squash replaces, say) gets none. Raise :class:`SchemaCheckError` if
+    the history does not build; nothing is left behind then.
     """
     from django.db import connections
 
@@ -158,7 +173,13 @@ def build(alias: str, tag: str = "old") -> Throwaway:
     wanted = Throwaway(alias, tag, vendor, name)
     started = time.time()
     try:
-        answer = children.run("throwaway", "build", alias, name)
+        with tempfile.TemporaryDirectory(prefix="django-remake-") as folder:
+            args = []
+            if observe:
+                keys = Path(folder) / "observe.json"
+                keys.write_text(json.dumps(sorted(set(observe))), encoding="utf-8")
+                args = ["--observe", str(keys)]
+            answer = children.run("throwaway", "build", alias, name, *args)
     except children.ChildError as exc:
         migration = exc.answer.get("migration")
         stage = str(exc.answer.get("stage") or "")
@@ -184,7 +205,11 @@ def build(alias: str, tag: str = "old") -> Throwaway:
         raise SchemaCheckError(
             message, detail=exc.detail, migration=migration, stage=stage
         ) from None
-    return Throwaway(alias, tag, vendor, str(answer["name"]), started)
+    effects = {
+        (str(app), str(migration), int(index)): Effect.from_json(data)
+        for app, migration, index, data in answer.get("effects", [])
+    }
+    return Throwaway(alias, tag, vendor, str(answer["name"]), effects, started)
 
 
 def compare(
@@ -244,12 +269,14 @@ def drop(alias: str, built: Throwaway) -> None:
 
 
 @contextlib.contextmanager
-def throwaway(alias: str, tag: str = "old") -> Iterator[Throwaway]:
+def throwaway(
+    alias: str, tag: str = "old", *, observe: Collection[OperationKey] = ()
+) -> Iterator[Throwaway]:
     """:func:`build` a throwaway database, and drop it however the block ends.
 
     If the block raises, a failure to drop is not raised over its exception.
     """
-    built = build(alias, tag)
+    built = build(alias, tag, observe=observe)
     try:
         yield built
     except BaseException:

@@ -1,8 +1,9 @@
 """Child side of :mod:`django_remake.throwaway`: build, compare and drop databases.
 
-``python -m django_remake.children.throwaway build ALIAS NAME`` creates a
-database the way ``manage.py test`` does and migrates it with the files on
-disk;
+``python -m django_remake.children.throwaway build ALIAS NAME [--observe FILE]``
+creates a database the way ``manage.py test`` does and migrates it with the
+files on disk, recording what the operations listed in FILE (a JSON list of
+``[app_label, migration, index]``) changed (:mod:`django_remake.observe`);
 ``compare ALIAS OLD NEW [--rows | --row-counts] [--since T]`` reads both
 schemas and diffs them, and with ``--rows`` their rows too
 (:mod:`django_remake.rows`);
@@ -15,9 +16,11 @@ import argparse
 import contextlib
 import inspect
 import io
+import json
 import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import Failed, serve, summary
@@ -32,9 +35,17 @@ _CREATE_FAILED = "Got an error creating the test database: "  # create_test_db's
 _COUNTS_IGNORED = frozenset({"django_content_type", "auth_permission"})
 
 
-def build(alias: str, name: str) -> dict[str, Any]:
+def build(alias: str, name: str, observe: str | None = None) -> dict[str, Any]:
     from django.db import connections
 
+    from ..observe import observing
+
+    keys = []
+    if observe:
+        keys = [
+            (str(a), str(m), int(i))
+            for a, m, i in json.loads(Path(observe).read_text())
+        ]
     connection = connections[alias]
     connection.settings_dict["TEST"] = {
         **connection.settings_dict.get("TEST", {}),
@@ -48,7 +59,7 @@ def build(alias: str, name: str) -> dict[str, Any]:
     extra = {} if serialize is None else {"serialize": False}
     log = io.StringIO()
     try:
-        with contextlib.redirect_stderr(log):
+        with contextlib.redirect_stderr(log), observing(connection, keys) as recorder:
             real_name = create(verbosity=0, autoclobber=True, keepdb=False, **extra)
     except SystemExit as exc:
         # When the server refuses to create the database, create_test_db logs
@@ -63,7 +74,13 @@ def build(alias: str, name: str) -> dict[str, Any]:
         raise Failed(summary(exc), stage=stage, migration=migration) from exc
     finally:
         connection.close()
-    return {"alias": alias, "vendor": connection.vendor, "name": real_name}
+    effects = [[*key, effect.to_json()] for key, effect in recorder.effects.items()]
+    return {
+        "alias": alias,
+        "vendor": connection.vendor,
+        "name": real_name,
+        "effects": effects,
+    }
 
 
 def _pending_migration(connection: BaseDatabaseWrapper, name: str) -> str | None:
@@ -168,6 +185,8 @@ def main(argv: list[str]) -> dict[str, Any]:
         sub = commands.add_parser(command)
         for name in ["alias", *names]:
             sub.add_argument(name)
+        if command == "build":
+            sub.add_argument("--observe")
         if command == "compare":
             rows = sub.add_mutually_exclusive_group()
             rows.add_argument("--rows", action="store_const", const="content")
@@ -177,7 +196,7 @@ def main(argv: list[str]) -> dict[str, Any]:
             sub.add_argument("--since", type=float)
     args = parser.parse_args(argv)
     if args.command == "build":
-        return build(args.alias, args.name)
+        return build(args.alias, args.name, args.observe)
     if args.command == "compare":
         return compare(args.alias, args.old, args.new, args.rows, args.since)
     return drop(args.alias, args.name)
