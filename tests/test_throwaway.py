@@ -72,7 +72,7 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, astuple
 
 from django.db import connection
 
@@ -107,9 +107,9 @@ def built(backend: str) -> Iterator[list[Throwaway]]:
     failed before it dropped them (an SQLite file dies with ``tmp_path``)."""
     made: list[Throwaway] = []
     yield made
-    for throwaway in made:
+    for database in made:
         if backend != "sqlite":
-            drop_database(Database(backend, throwaway.name, {}))
+            drop_database(Database(backend, database.name, {}))
 
 
 def run(project: Project, code: str) -> Any:
@@ -127,15 +127,16 @@ def build(project: Project, tag: str, built: list[Throwaway]) -> Throwaway:
 
 
 def compare_and_drop(project: Project, old: Throwaway, new: Throwaway) -> Any:
-    """Both comparisons (schema only, then with rows), then drop both."""
+    """Both comparisons (schema only, then with rows), then drop both:
+    ``[[schema lines, row lines], [schema lines, row lines]]``."""
     return run(
         project,
         f"""
         old, new = Throwaway(**{vars(old)!r}), Throwaway(**{vars(new)!r})
         try:
             result = [
-                throwaway.compare("default", old, new),
-                throwaway.compare("default", old, new, tables_with_rows=True),
+                astuple(throwaway.compare("default", old, new)),
+                astuple(throwaway.compare("default", old, new, rows=True)),
             ]
         finally:
             throwaway.drop("default", old)
@@ -169,8 +170,8 @@ def test_same_files_build_the_same_schema(
         old = throwaway.build("default", "old")
         new = throwaway.build("default", tag="new")
         seen = {"old": asdict(old), "new": asdict(new), "existing": existing()}
-        seen["schema"] = throwaway.compare("default", old, new)
-        seen["rows"] = throwaway.compare("default", old, new, tables_with_rows=True)
+        seen["schema"] = throwaway.compare("default", old, new).lines
+        seen["rows"] = throwaway.compare("default", old, new, rows=True).lines
         throwaway.drop("default", old)
         throwaway.drop("default", new)
         seen["after"] = existing()
@@ -196,7 +197,7 @@ def test_an_extra_table_is_reported(
     project.write("shop/migrations/0006_extra.py", EXTRA_TABLE)
     new = build(project, "new", built)
     extra = ["table 'extra_thing' only in new"]
-    assert compare_and_drop(project, old, new) == [extra, extra]
+    assert compare_and_drop(project, old, new) == [[extra, []], [extra, []]]
 
 
 def test_seeded_rows_are_reported_only_when_asked(
@@ -210,8 +211,8 @@ def test_seeded_rows_are_reported_only_when_asked(
     path.write_text(path.read_text().replace("0003_seed_items", "0002_item_price"))
     new = build(project, "new", built)
     assert compare_and_drop(project, old, new) == [
-        [],
-        ["table 'shop_item': 1 row in old, 0 in new"],
+        [[], []],
+        [[], ["table 'shop_item': 1 row in old, 0 in new"]],
     ]
 
 
@@ -331,7 +332,7 @@ def test_the_context_manager_drops_even_when_the_block_fails(
                 with throwaway.throwaway("default", "new") as new:
                     seen["new"] = short(new)
                     seen["inside"] = existing()
-                    seen["differences"] = throwaway.compare("default", old, new)
+                    seen["differences"] = throwaway.compare("default", old, new).lines
                     raise RuntimeError("boom")
         except RuntimeError as exc:
             seen["error"] = str(exc)
