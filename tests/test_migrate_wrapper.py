@@ -460,3 +460,38 @@ def test_the_graph_is_built_once_unless_a_history_must_be_finished(
     # A part-way database: one graph of the old history to finish it, and Django's.
     assert graphs_built(project, "migrate", "--database", "part", "-v0") == 2
     assert project.applied("part") == project.applied("default")
+
+
+def test_migration_modules_are_where_remade_migrations_are_found(
+    sqlite_project: Callable[[str], Project],
+) -> None:
+    """``MIGRATION_MODULES`` moves the migrations out of the app: the wrapper
+    and the check look there."""
+    project = sqlite_project("migration_modules")
+    full = project.databases[0]
+    kept, gone = project.new_database(), project.new_database()
+    project.use_databases(default=full, kept=kept, gone=gone)
+    project.manage("migrate")
+    for alias in ("kept", "gone"):
+        project.manage("migrate", "notes", "0001_initial", "--database", alias)
+    project.use_databases(default=full)
+    project.manage("remakemigrations", "--no-input", "--keep-old-migrations")
+    project.use_databases(default=full, kept=kept, gone=gone)
+
+    out = project.manage("migrate", "--database", "kept", "--no-color").stdout
+    assert out.startswith(
+        "Finishing the old history first:\n"
+        "  Database 'kept' is part-way through the migrations that the remade "
+        "migrations replace: applying the 1 old migration it lacks.\n"
+    ), out
+    (remade,) = new_migration_names(project, "notes_history")
+    assert {("notes", "0002_pinned"), ("notes", remade)} <= project.applied("kept")
+
+    for old in ("0001_initial.py", "0002_pinned.py"):
+        (project.root / "notes_history" / old).unlink()
+    stderr = project.manage("check", "--database", "gone", ok=False).stderr
+    assert (
+        "Database 'gone' is part-way through the migration history that the remade "
+        "migrations replace: it has applied 1 of the 2 old migrations, and 1 "
+        "migration it lacks is no longer on disk: notes.0002_pinned." in stderr
+    ), stderr

@@ -18,6 +18,7 @@ history is built only when a database really has to be finished.
 
 from __future__ import annotations
 
+import os
 import pkgutil
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -57,12 +58,12 @@ class DiskMigrations:
 def read_disk() -> DiskMigrations | None:
     """List the migration packages and read ``replaces`` of the remade files.
 
+    A project without remade migrations costs one directory listing per app.
     Only the remade migrations are imported. ``None`` means one of them could
     not be imported or has no readable ``replaces``: Django's loader imports
     every file and reports that error itself, with its own message.
     """
-    names: set[Key] = set()
-    modules: dict[Key, str] = {}
+    packages: dict[str, tuple[str, list[str]]] = {}
     for app_config in apps.get_app_configs():
         package, _explicit = MigrationLoader.migrations_module(app_config.label)
         if package is None:
@@ -73,25 +74,38 @@ def read_disk() -> DiskMigrations | None:
             continue  # Django's loader decides what a missing package means
         if spec is None or spec.origin is None or not spec.submodule_search_locations:
             continue  # missing, a namespace package, or a single module
-        for _finder, name, is_package in pkgutil.iter_modules(
-            spec.submodule_search_locations
-        ):
-            if not is_package and name[0] not in "_~":  # as Django's loader does
-                names.add((app_config.label, name))
-                if REMAKED in name:
-                    modules[app_config.label, name] = f"{package}.{name}"
+        packages[app_config.label] = (package, list(spec.submodule_search_locations))
+    if not any(
+        REMAKED in entry
+        for _package, locations in packages.values()
+        for location in locations
+        for entry in _listdir(location)
+    ):
+        return DiskMigrations(frozenset(), {})
+    names: set[Key] = set()
     remade: dict[Key, tuple[Key, ...]] = {}
-    for key, module in sorted(modules.items()):
-        try:
-            replaces = tuple(
-                (str(app), str(name))
-                for app, name in import_module(module).Migration.replaces
-            )
-        except Exception:  # any error here is Django's to report, in its words
-            return None
-        if replaces:
-            remade[key] = replaces
+    for label, (package, locations) in packages.items():
+        for _finder, name, is_package in pkgutil.iter_modules(locations):
+            if is_package or name[0] in "_~":  # skipped by Django's loader too
+                continue
+            names.add((label, name))
+            if REMAKED not in name:
+                continue
+            try:
+                migration = import_module(f"{package}.{name}").Migration
+                replaces = tuple((str(a), str(n)) for a, n in migration.replaces)
+            except Exception:  # any error here is Django's to report, in its words
+                return None
+            if replaces:
+                remade[label, name] = replaces
     return DiskMigrations(frozenset(names), remade)
+
+
+def _listdir(location: str) -> list[str]:
+    try:
+        return os.listdir(location)
+    except OSError:
+        return []
 
 
 _reading: ContextVar[Callable[[], DiskMigrations | None] | None] = ContextVar(
