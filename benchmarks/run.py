@@ -11,17 +11,21 @@ subprocess, repeated ``--repeat`` times (the median is reported):
 * ``remakemigrations --dry-run --no-input``: inspect and plan;
 * ``remakemigrations --no-input``: the full run (plan, write, verify in a child
   process), each time on a fresh copy of the project and its database;
-* ``migrate`` on a fresh database, with the old history and with the remade one.
+* ``migrate`` on a fresh database, with the old history and with the remade one;
+* ``migrate`` with nothing to apply on the project that never remade, with and
+  without ``django_remake`` in ``INSTALLED_APPS`` (``--migrate-repeat`` times
+  each, interleaved): what installing the app costs every ``migrate``.
 
-Wall time is measured around each subprocess; peak RSS comes from ``os.wait4``
-for that subprocess, which covers its own children too (the full run's
-verification child). The result is a Markdown table, printed and, with
+Wall time is measured around each subprocess; CPU time (user + system) and
+peak RSS come from ``os.wait4`` for that subprocess, which covers its own
+children too (the full run's verification child). The result is a Markdown table, printed and, with
 ``--output``, written to a file.
 
 Usage::
 
     python benchmarks/run.py
     python benchmarks/run.py --sizes 5x20,20x25,40x25 --output results.md
+    python benchmarks/run.py --migrate-only --sizes 40x25
 """
 
 from __future__ import annotations
@@ -43,6 +47,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 GENERATE = HERE / "generate.py"
 SETTINGS_MODULE = "bench_project.settings"
+# The same settings without django_remake: Django's own migrate, for comparison.
+SETTINGS_WITHOUT_REMAKE = "bench_project.settings_without_remake"
+WITHOUT_REMAKE = """\
+from .settings import *  # noqa: F403
+
+INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "django_remake"]  # noqa: F405
+"""
 DEFAULT_SIZES = "5x20,10x25,20x25"
 
 
@@ -56,6 +67,8 @@ class Sample:
     #: peak resident set size of the subprocess and its children, in MB
     rss_mb: float
     stdout: str
+    #: user + system CPU time of the subprocess and its children
+    cpu_seconds: float = float("nan")
 
 
 @dataclass
@@ -65,6 +78,10 @@ class Series:
     @property
     def seconds(self) -> float:
         return statistics.median(s.seconds for s in self.samples)
+
+    @property
+    def cpu_seconds(self) -> float:
+        return statistics.median(s.cpu_seconds for s in self.samples)
 
     @property
     def rss_mb(self) -> float:
@@ -81,6 +98,8 @@ class Result:
     full: Series = field(default_factory=Series)
     migrate_old: Series = field(default_factory=Series)
     migrate_new: Series = field(default_factory=Series)
+    noop_without: Series = field(default_factory=Series)
+    noop_with: Series = field(default_factory=Series)
     before: int = 0
     after: int = 0
     summary: str = ""
@@ -111,10 +130,11 @@ def measure(command: Sequence[str], cwd: Path, env: dict[str, str]) -> Sample:
             elapsed = time.perf_counter() - start
             process.returncode = os.waitstatus_to_exitcode(status)
             rss = _max_rss_mb(usage.ru_maxrss)
+            cpu = usage.ru_utime + usage.ru_stime
         else:  # no per-child rusage on this platform
             process.wait()
             elapsed = time.perf_counter() - start
-            rss = float("nan")
+            rss = cpu = float("nan")
         out.seek(0)
         err.seek(0)
         stdout = out.read().decode(errors="replace")
@@ -124,12 +144,12 @@ def measure(command: Sequence[str], cwd: Path, env: dict[str, str]) -> Sample:
             f"`{' '.join(command)}` in {cwd} exited with {process.returncode}:\n"
             f"{stdout[-2000:]}\n{stderr[-4000:]}"
         )
-    return Sample(elapsed, rss, stdout)
+    return Sample(elapsed, rss, stdout, cpu)
 
 
-def project_env(database: Path) -> dict[str, str]:
+def project_env(database: Path, settings: str = SETTINGS_MODULE) -> dict[str, str]:
     env = dict(os.environ)
-    env["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
+    env["DJANGO_SETTINGS_MODULE"] = settings
     env["BENCH_DATABASE_PATH"] = str(database)
     env.pop("PYTHONPATH", None)
     # Cache bytecode as a developer checkout does: every timed run but the
@@ -138,9 +158,13 @@ def project_env(database: Path) -> dict[str, str]:
     return env
 
 
-def manage(project: Path, database: Path, *arguments: str) -> Sample:
+def manage(
+    project: Path, database: Path, *arguments: str, settings: str = SETTINGS_MODULE
+) -> Sample:
     return measure(
-        [sys.executable, "manage.py", *arguments], project, project_env(database)
+        [sys.executable, "manage.py", *arguments],
+        project,
+        project_env(database, settings),
     )
 
 
@@ -163,6 +187,8 @@ def run_size(
     work: Path,
     seed: int,
     log: Callable[[str], None],
+    migrate_repeat: int = 10,
+    migrate_only: bool = False,
 ) -> Result:
     result = Result(apps, per_app)
     base = work / f"{apps}x{per_app}"
@@ -195,6 +221,24 @@ def run_size(
     result.migrate_old.samples.append(
         manage(project, migrated, "migrate", "--no-input", "-v0")
     )
+
+    # What installing the app costs a migrate that has nothing to apply, on a
+    # project that never remade. Interleaved, so that drift hits both alike.
+    (project / "bench_project" / "settings_without_remake.py").write_text(
+        WITHOUT_REMAKE
+    )
+    log(f"[{result.size}] migrate, nothing to apply, x{migrate_repeat} each")
+    for _attempt in range(migrate_repeat):
+        for series, settings in (
+            (result.noop_without, SETTINGS_WITHOUT_REMAKE),
+            (result.noop_with, SETTINGS_MODULE),
+        ):
+            sample = manage(project, migrated, "migrate", settings=settings)
+            if "No migrations to apply." not in sample.stdout:
+                raise BenchmarkError(f"migrate applied something:\n{sample.stdout}")
+            series.samples.append(sample)
+    if migrate_only:
+        return result
 
     for attempt in range(repeat):
         log(f"[{result.size}] makemigrations / remake --dry-run {attempt + 1}/{repeat}")
@@ -264,11 +308,33 @@ def table(results: Sequence[Result]) -> str:
     return "\n".join(lines)
 
 
+MIGRATE_HEADER = (
+    "| size (apps × migrations) | migrate without django_remake: wall s / CPU s "
+    "| with django_remake: wall s / CPU s | difference: wall s / CPU s |"
+)
+
+
+def migrate_table(results: Sequence[Result]) -> str:
+    """``migrate`` with nothing to apply, with and without the app installed."""
+    lines = [MIGRATE_HEADER, "|" + "---|" * MIGRATE_HEADER.count(" | ") + "---|"]
+    for r in results:
+        without, with_ = r.noop_without, r.noop_with
+        lines.append(
+            f"| {r.size} | {without.seconds:.3f} / {without.cpu_seconds:.3f} "
+            f"| {with_.seconds:.3f} / {with_.cpu_seconds:.3f} "
+            f"| {with_.seconds - without.seconds:+.3f} / "
+            f"{with_.cpu_seconds - without.cpu_seconds:+.3f} |"
+        )
+    return "\n".join(lines)
+
+
 def samples(results: Sequence[Result]) -> str:
     """Every run's wall time, to judge the noise behind the medians."""
     lines = ["Raw samples (seconds, in run order):", ""]
     for r in results:
         series = {
+            "migrate nothing to apply, without django_remake": r.noop_without,
+            "with django_remake": r.noop_with,
             "makemigrations": r.makemigrations,
             "remake --dry-run": r.dry_run,
             "remake full": r.full,
@@ -278,6 +344,7 @@ def samples(results: Sequence[Result]) -> str:
         shown = "; ".join(
             f"{name} {', '.join(f'{x.seconds:.2f}' for x in values.samples)}"
             for name, values in series.items()
+            if values.samples
         )
         lines.append(f"- {r.size}: {shown}")
     return "\n".join(lines)
@@ -289,7 +356,7 @@ def environment() -> str:
     return (
         f"Python {platform.python_version()}, Django {django.get_version()}, "
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs; "
-        "times are medians, RSS the maximum, of the repeats"
+        "times (wall and CPU) are medians, RSS the maximum, of the repeats"
     )
 
 
@@ -320,6 +387,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--seed", type=int, default=0, help="generator seed (default 0)"
     )
+    parser.add_argument(
+        "--migrate-repeat",
+        type=int,
+        default=10,
+        help="runs of migrate (nothing to apply) with and without django_remake "
+        "(default 10 each)",
+    )
+    parser.add_argument(
+        "--migrate-only",
+        action="store_true",
+        help="measure only migrate (nothing to apply) with and without django_remake",
+    )
     parser.add_argument("--output", type=Path, help="also write the table to this file")
     parser.add_argument(
         "--keep",
@@ -341,8 +420,18 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         for apps, per_app in args.sizes:
-            result = run_size(apps, per_app, args.repeat, work, args.seed, log)
-            log(f"[{result.size}] {result.summary}")
+            result = run_size(
+                apps,
+                per_app,
+                args.repeat,
+                work,
+                args.seed,
+                log,
+                migrate_repeat=args.migrate_repeat,
+                migrate_only=args.migrate_only,
+            )
+            if result.summary:
+                log(f"[{result.size}] {result.summary}")
             results.append(result)
     finally:
         if args.keep:
@@ -350,9 +439,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(work, ignore_errors=True)
     elapsed = time.perf_counter() - started
+    tables = [migrate_table(results)]
+    if not args.migrate_only:
+        tables.insert(0, table(results))
     text = (
-        f"{table(results)}\n\n{environment()}; total {elapsed:.0f} s.\n\n"
-        f"{samples(results)}\n"
+        "\n\n".join(tables)
+        + f"\n\n{environment()}; total {elapsed:.0f} s.\n\n{samples(results)}\n"
     )
     print(text)
     if args.output:

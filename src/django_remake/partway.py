@@ -1,87 +1,269 @@
-"""Finish the old history on a database that is part-way through it.
+"""Databases part-way through the history that remade migrations replace.
 
-Django cannot do this by itself once remade migrations sit beside the old
-files: a remade migration whose replaced set is partly applied is dropped, but
-one whose replaced set is untouched would run on top of the old schema (see
-docs/replaces.md). So, before the ordinary ``migrate``, the old migrations that
-are still missing run with replacements switched off, exactly as they would
-have before the remake, and then the remade migrations are recorded.
+A database is *part-way* when it applied some of the old migrations that remade
+migrations replace, but not all of them. Django cannot finish such a history
+by itself once remade migrations sit beside the old files: a remade migration
+whose replaced set is partly applied is dropped, but one whose replaced set is
+untouched would run on top of the old schema (see docs/replaces.md). So,
+before the ordinary ``migrate``, the old migrations that are still missing run
+on the graph as it was before the remake, and then the remade migrations are
+recorded.
+
+Telling whether a database is part-way must cost next to nothing, because the
+system check and ``migrate`` ask on every run of every project that installs
+the app. It needs only the names of the migration files, what the remade ones
+replace, and the recorded rows: no migration graph. The graph of the old
+history is built only when a database really has to be finished.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import pkgutil
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import cache
+from importlib import import_module
+from importlib.util import find_spec
+from typing import Any
 
+from django.apps import apps
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.migrations.exceptions import CircularDependencyError, NodeNotFoundError
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.migration import Migration
 from django.db.migrations.recorder import MigrationRecorder
 
-from .checks import find_part_way, remade_replacements
 from .errors import NotReady
 
 Key = tuple[str, str]
 
+#: in the name of every remade migration: ``NNNN_remaked_YYYYMMDD[_N]``
+REMAKED = "_remaked_"
+
+
+@dataclass(frozen=True)
+class DiskMigrations:
+    """The migration files of the installed apps, read without building a graph."""
+
+    #: every migration on disk, named as Django's loader names them
+    names: frozenset[Key]
+    #: remade migrations that still replace something, and what they replace
+    remade: Mapping[Key, tuple[Key, ...]]
+
+
+def read_disk() -> DiskMigrations | None:
+    """List the migration packages and read ``replaces`` of the remade files.
+
+    A project without remade migrations costs one directory listing per app.
+    Only the remade migrations are imported. ``None`` means one of them could
+    not be imported or has no readable ``replaces``: Django's loader imports
+    every file and reports that error itself, with its own message.
+    """
+    packages: dict[str, tuple[str, list[str]]] = {}
+    for app_config in apps.get_app_configs():
+        package, _explicit = MigrationLoader.migrations_module(app_config.label)
+        if package is None:
+            continue  # MIGRATION_MODULES = {label: None}
+        try:
+            spec = find_spec(package)
+        except (ImportError, ValueError):
+            continue  # Django's loader decides what a missing package means
+        if spec is None or spec.origin is None or not spec.submodule_search_locations:
+            continue  # missing, a namespace package, or a single module
+        packages[app_config.label] = (package, list(spec.submodule_search_locations))
+    if not any(
+        REMAKED in entry
+        for _package, locations in packages.values()
+        for location in locations
+        for entry in _listdir(location)
+    ):
+        return DiskMigrations(frozenset(), {})
+    names: set[Key] = set()
+    remade: dict[Key, tuple[Key, ...]] = {}
+    for label, (package, locations) in packages.items():
+        for _finder, name, is_package in pkgutil.iter_modules(locations):
+            if is_package or name[0] in "_~":  # skipped by Django's loader too
+                continue
+            names.add((label, name))
+            if REMAKED not in name:
+                continue
+            try:
+                migration = import_module(f"{package}.{name}").Migration
+                replaces = tuple((str(a), str(n)) for a, n in migration.replaces)
+            except Exception:  # any error here is Django's to report, in its words
+                return None
+            if replaces:
+                remade[label, name] = replaces
+    return DiskMigrations(frozenset(names), remade)
+
+
+def _listdir(location: str) -> list[str]:
+    try:
+        return os.listdir(location)
+    except OSError:
+        return []
+
+
+_reading: ContextVar[Callable[[], DiskMigrations | None] | None] = ContextVar(
+    "django_remake_disk_migrations", default=None
+)
+
+
+@contextmanager
+def one_reading() -> Iterator[None]:
+    """Read the migration files at most once within this block.
+
+    ``migrate`` wraps its whole run in this, so that the system check and the
+    command share one reading; a later run reads the files afresh.
+    """
+    token = _reading.set(cache(read_disk))
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+def disk_migrations() -> DiskMigrations | None:
+    """The reading of the enclosing :func:`one_reading` block, or a fresh one."""
+    reading = _reading.get()
+    return reading() if reading is not None else read_disk()
+
+
+@dataclass(frozen=True)
+class PartWay:
+    """A database that applied part of the history a remake replaced."""
+
+    alias: str
+    applied: list[Key]
+    unapplied: list[Key]
+    missing_files: list[Key]
+
+
+def find_part_way(
+    disk: DiskMigrations, alias: str, applied: set[Key]
+) -> PartWay | None:
+    """Has this database run part of the old history, but not all of it?
+
+    Names recorded because a remade migration was applied (Django records what
+    a replacing migration replaces) do not count: a new database that stopped
+    half-way through the *new* history is not part-way through the old one.
+    """
+    explained = {
+        name for key, names in disk.remade.items() if key in applied for name in names
+    }
+    old_progress = {
+        name
+        for names in disk.remade.values()
+        for name in names
+        if name in applied and name not in explained
+    }
+    todo: list[Key] = []
+    for key, names in sorted(disk.remade.items()):
+        if key not in applied:
+            todo.extend(
+                name for name in names if name not in applied and name not in todo
+            )
+    if not old_progress or not todo:
+        return None
+    missing = [name for name in todo if name not in disk.names]
+    return PartWay(alias, sorted(old_progress), todo, missing)
+
+
+class HistoryBeforeRemake(MigrationLoader):
+    """The graph Django built before the remake.
+
+    The remade migrations stay in the graph but replace nothing, so the old
+    migrations, and any squashed migrations among them, are resolved exactly
+    as they were before the remake.
+    """
+
+    def load_disk(self) -> None:
+        super().load_disk()
+        for (_app, name), migration in self.disk_migrations.items():
+            if REMAKED in name:
+                migration.replaces = []  # type: ignore[misc]  # an instance copy
+
+
+class _Executor(MigrationExecutor):
+    """Django's executor, on a loader given to it.
+
+    ``MigrationExecutor.__init__`` builds a loader of its own: a second graph,
+    and the wrong one. This sets the same four attributes instead (Django 5.2
+    to 6.1); ``tests/test_migrate_wrapper.py`` counts the graphs built.
+    """
+
+    def __init__(
+        self,
+        connection: BaseDatabaseWrapper,
+        loader: MigrationLoader,
+        progress_callback: Callable[..., Any] | None,
+    ) -> None:
+        self.connection = connection
+        self.loader = loader
+        self.recorder = MigrationRecorder(connection)
+        self.progress_callback = progress_callback
+
 
 def finish_old_history(
-    connection: BaseDatabaseWrapper, report: Callable[[str], None]
+    connection: BaseDatabaseWrapper,
+    *,
+    progress_callback: Callable[..., Any] | None = None,
+    starting: Callable[[PartWay, int], None] | None = None,
 ) -> list[Key]:
     """Apply the rest of the old history if the database is part-way through it.
 
-    Returns the remade migrations it recorded; does nothing (and returns ``[]``)
-    unless the database is part-way and every old file it needs is on disk.
+    ``starting`` hears how many old migrations are about to run, and
+    ``progress_callback`` is Django's executor callback. Returns the remade
+    migrations it recorded as applied. Does nothing (and returns ``[]``) unless
+    the database is part-way, every old file it needs is on disk, and the old
+    graph loads; otherwise Django's ``migrate`` (and the system check) decide.
     """
+    disk = disk_migrations()
+    if disk is None or not disk.remade:
+        return []
     recorder = MigrationRecorder(connection)
     if not recorder.has_table():
         return []
-    loader = MigrationLoader(connection, replace_migrations=False)
-    applied = set(recorder.applied_migrations())
-    state = find_part_way(loader, connection.alias, applied)
+    state = find_part_way(disk, connection.alias, set(recorder.applied_migrations()))
     if state is None or state.missing_files:
         return []  # nothing to do, or the system check explains what to deploy
-    remade = remade_replacements(loader)
-    squashes = {
-        key: m
-        for key, m in loader.disk_migrations.items()
-        if m.replaces
-        and key not in remade
-        and all(tuple(r) in loader.disk_migrations for r in m.replaces)
-    }
-    while squashes:
-        inner = {tuple(r) for m in squashes.values() for r in m.replaces}
-        key = min(k for k in squashes if k not in inner)
-        loader.graph.remove_replacement_node(key, squashes.pop(key).replaces)
-    executor = MigrationExecutor(connection)
-    executor.loader = loader
+    try:
+        loader = HistoryBeforeRemake(connection)
+    except (NodeNotFoundError, CircularDependencyError):
+        return []  # Django's own graph may still load: let its migrate decide
     # Django's migration_plan() reads a target in an app that is behind another
     # target of the same app as a request to go back; build the forward plan.
     plan: list[tuple[Migration, bool]] = []
-    planned = set(applied)
-    targets = [t for t in state.unapplied if t in loader.graph.nodes]
+    planned = set(loader.applied_migrations)
+    targets = [key for key in state.unapplied if key in loader.graph.nodes]
     for target in targets:
         for key in loader.graph.forwards_plan(target):
             if key not in planned:
                 planned.add(key)
                 plan.append((loader.graph.nodes[key], False))
     blocked = [
-        f"{m.app_label}.{m.name}" for m, _ in plan if (m.app_label, m.name) in remade
+        f"{m.app_label}.{m.name}"
+        for m, _ in plan
+        if (m.app_label, m.name) in disk.remade
     ]
     if blocked:
         raise NotReady(
             f"Database '{connection.alias}' is part-way through the old history, and "
             f"finishing it would need the remade migrations {', '.join(blocked)}. "
             "Deploy the release from before the remake to this database and run "
-            "`migrate` there first."
+            f"`python manage.py migrate --database {connection.alias}` there first."
         )
-    report(
-        f"Database '{connection.alias}' is part-way through the history that the "
-        f"remade migrations replace; applying the {len(plan)} old migrations it lacks first."
-    )
-    executor.migrate(targets, plan=plan)
+    if plan:
+        if starting is not None:
+            starting(state, len(plan))
+        _Executor(connection, loader, progress_callback).migrate(targets, plan=plan)
     applied = set(recorder.applied_migrations())
     recorded = []
-    for key, names in sorted(remade.items()):
+    for key, names in sorted(disk.remade.items()):
         if key not in applied and all(name in applied for name in names):
             recorder.record_applied(*key)
             recorded.append(key)

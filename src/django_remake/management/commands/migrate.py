@@ -7,30 +7,71 @@ from django.core.management.commands.migrate import Command as DjangoMigrate
 from django.db import connections
 
 from django_remake.errors import RemakeError
-from django_remake.partway import finish_old_history
+from django_remake.partway import PartWay, finish_old_history, one_reading
+
+# Options that leave ``migrate`` plain: anything else (an app label, a target,
+# --check, --plan, --fake, --fake-initial, --run-syncdb, --prune, an option a
+# later Django adds) makes it exactly Django's command.
+PLAIN = {
+    "database",
+    "interactive",
+    "verbosity",
+    "skip_checks",
+    "settings",
+    "pythonpath",
+    "traceback",
+    "no_color",
+    "force_color",
+    "stdout",
+    "stderr",
+}
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 class Command(DjangoMigrate):
     """Django's ``migrate``, which first finishes an old history left part-way.
 
-    Only a plain ``migrate`` (no app label) on a database that has applied part
-    of the history that remade migrations replace, with the old files still on
-    disk (``remakemigrations --keep-old-migrations``), does anything extra.
+    Only a plain ``migrate`` on a database that has applied part of the history
+    that remade migrations replace, with the old files still on disk
+    (``remakemigrations --keep-old-migrations``), does anything extra.
     """
 
+    def execute(self, *args: Any, **options: Any) -> str | None:
+        # The system check (run by execute) and handle() share one reading.
+        with one_reading():
+            return super().execute(*args, **options)
+
     def handle(self, *args: Any, **options: Any) -> None:
-        if not options["app_label"] and not options["plan"] and not options["fake"]:
-            connection = connections[options["database"]]
+        if not any(value for key, value in options.items() if key not in PLAIN):
+            self.verbosity = options["verbosity"]
             try:
-                recorded = finish_old_history(connection, self._note)
+                recorded = finish_old_history(
+                    connections[options["database"]],
+                    progress_callback=self.migration_progress_callback,
+                    starting=self._starting,
+                )
             except RemakeError as exc:
                 raise CommandError(str(exc)) from exc
-            if recorded and options["verbosity"] >= 1:
-                names = ", ".join(f"{a}.{n}" for a, n in recorded)
+            if recorded and self.verbosity >= 1:
                 self.stdout.write(
-                    f"  Recorded the remade migrations as applied: {names}"
+                    f"  Recorded {_count(len(recorded), 'remade migration')} as "
+                    f"applied{':' if self.verbosity >= 2 else '.'}"
                 )
+                if self.verbosity >= 2:
+                    for app_label, name in recorded:
+                        self.stdout.write(f"    {app_label}.{name}")
         super().handle(*args, **options)
 
-    def _note(self, text: str) -> None:
-        self.stdout.write(self.style.MIGRATE_HEADING(text))
+    def _starting(self, state: PartWay, count: int) -> None:
+        if self.verbosity >= 1:
+            self.stdout.write(
+                self.style.MIGRATE_HEADING("Finishing the old history first:")
+            )
+            self.stdout.write(
+                f"  Database '{state.alias}' is part-way through the migrations that "
+                "the remade migrations replace: applying the "
+                f"{_count(count, 'old migration')} it lacks."
+            )
