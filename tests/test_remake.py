@@ -96,8 +96,9 @@ def test_remake_then_deploy_everywhere(
             assert "replaces = [" in text
     assert out.endswith(
         "Verified: makemigrations finds no changes; migrate has nothing to apply "
-        "on 'default'.\n"
-    )
+        "on 'default'; the old and the new history build the same database on "
+        "'default'.\n"
+    ), out
     assert_deployed(project, scenario)
     assert_fresh_database_runs_new_history(project, scenario)
 

@@ -53,6 +53,8 @@ INTERRUPTED = (
 )
 
 MakeProject = Callable[[str], Project]
+#: what a remake prints first: it observes the old history on a new database
+BUILD_OLD = "Building the old history on a new database for 'default'...\n"
 
 
 @pytest.fixture
@@ -355,7 +357,7 @@ def test_a_read_only_project_is_refused_but_can_be_dry_run(
         f"The folder {root} is not writable ({strerror}). Fix its permissions "
         f"(for example `chmod u+w {root}`) and run the command again."
     )
-    assert dry_run.stdout.startswith("Planned migrations:\n"), dry_run.stdout
+    assert dry_run.stdout.startswith(BUILD_OLD + "Planned migrations:\n"), dry_run.stdout
     assert dry_run.stdout.endswith("Old migration files to delete: 5\n")
 
 
@@ -411,9 +413,12 @@ def test_skip_db_check_warns_and_proceeds(sqlite_project: MakeProject) -> None:
     assert result.stderr == (
         "--skip-db-check: the databases were NOT checked. Any database that is not "
         "fully migrated will silently miss schema after the remake.\n"
+        "Nothing was observed or will be proven (--skip-db-check: no database was "
+        "used): every operation the models cannot re-create is carried, unless "
+        "elidable.\n"
     )
     assert result.stdout.endswith(
-        "Remade 1 app: 5 migrations with 9 operations -> 1 migration with 2 "
+        "Remade 1 app: 5 migrations with 9 operations -> 1 migration with 3 "
         "operations. Verified: makemigrations finds no changes.\n"
     )
     assert_remade(project, "shop/migrations", result)
@@ -490,7 +495,7 @@ def test_ctrl_c_while_planning_is_one_line(
     result = migrated_shop.manage("remakemigrations", "--no-input", ok=False)
 
     assert result.returncode == 1
-    assert result.stdout == ""
+    assert result.stdout == BUILD_OLD
     assert result.stderr == f"CommandError: {message}\n"
     assert migrated_shop.tree_hashes() == before
     assert not (migrated_shop.root / WORK_DIR).exists()
@@ -501,7 +506,7 @@ def refusal_with_plan(project: Project) -> subprocess.CompletedProcess[str]:
     before = project.tree_hashes()
     result = project.manage("remakemigrations", "--no-input", ok=False)
     assert result.returncode == 1, result
-    assert result.stdout.startswith("Planned migrations:\n"), result.stdout
+    assert result.stdout.startswith(BUILD_OLD + "Planned migrations:\n"), result.stdout
     assert "Verified" not in result.stdout
     assert project.tree_hashes() == before
     assert not (project.root / WORK_DIR).exists()
@@ -680,16 +685,13 @@ def test_dry_run_writes_nothing(make_project: MakeProject) -> None:
     date = re.search(r"_remaked_(\d{8})\.py", out)
     assert date, out
     assert out == (
-        "Planned migrations:\n"
+        BUILD_OLD + "Planned migrations:\n"
         "  shop: 5 migrations -> 1\n"
         f"    shop/migrations/0001_remaked_{date.group(1)}.py\n"
         "      replaces 5 of 'shop'\n"
-        "1 operation of the old history is not in the new one; new databases will "
-        "not get their effect:\n"
-        "  shop.0003_seed_items: RunPython: Raw Python operation\n"
-        "  Existing databases keep what these did. If new databases need it (seeded "
-        "rows, extensions, SQL objects), copy the operations into a new migration "
-        "after the remake.\n"
+        "Old operations the models cannot re-create (1 operation): 1 carried.\n"
+        "  shop.0003_seed_items #1 RunPython (seed): carried into "
+        f"shop.0001_remaked_{date.group(1)}: changed 1 row of 'shop_item'\n"
         "Old migration files to delete: 5\n"
     )
 
@@ -763,7 +765,7 @@ def test_terminal_answer_no_changes_nothing(
     result = in_terminal(migrated_shop, answer)
 
     assert result.returncode == 0, result
-    assert result.stdout.startswith("Planned migrations:\n"), result.stdout
+    assert result.stdout.startswith(BUILD_OLD + "Planned migrations:\n"), result.stdout
     assert result.stdout.endswith(
         f"Old migration files to delete: 5\n{PROMPT}Nothing was changed.\n"
     ), result.stdout

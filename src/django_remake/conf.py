@@ -31,6 +31,8 @@ class RemakeSettings:
     exclude_apps: tuple[str, ...] = ()
     replaces_all: bool = False
     replace_other_app: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    keep_operations: tuple[str, ...] = ()
+    drop_operations: tuple[str, ...] = ()
 
 
 def _raw(name: str, default: Any) -> Any:
@@ -55,6 +57,17 @@ def _labels(name: str, default: Any = ()) -> tuple[str, ...]:
     value = _raw(name, default)
     if not _is_str_seq(value):
         raise _fail(name, "a list of app labels (strings)", value)
+    return tuple(value)
+
+
+def _operations(name: str) -> tuple[str, ...]:
+    value = _raw(name, ())
+    if not _is_str_seq(value):
+        raise _fail(
+            name,
+            "a list of strings ('app.migration', 'app.migration #N' or a function name)",
+            value,
+        )
     return tuple(value)
 
 
@@ -132,4 +145,6 @@ def load() -> RemakeSettings:
         replace_other_app=_label_map(
             "REPLACE_OTHER_APP", "a dict of app label -> list of app labels"
         ),
+        keep_operations=_operations("KEEP_OPERATIONS"),
+        drop_operations=_operations("DROP_OPERATIONS"),
     )

@@ -12,7 +12,7 @@ replace (see :mod:`django_remake.replaces` and docs/replaces.md).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from django.db.migrations.questioner import MigrationQuestioner
 from django.db.migrations.state import ProjectState
 from django.utils.module_loading import import_string
 
-from .carry import NotRecreated, not_recreated
+from .carry import Fate
 from .checkplan import (
     check_new_history,
     check_replacement_graph,
@@ -33,6 +33,8 @@ from .checkplan import (
 )
 from .conf import RemakeSettings
 from .errors import NotReady, PlanError
+from .inventory import OperationKey, RunBefore
+from .placement import place
 from .project import why_not_remade
 from .references import rewrite_names
 from .replaces import (
@@ -82,8 +84,10 @@ class Plan:
     suffix: str
     #: how many old migration files each app had
     old_per_app: dict[str, int] = field(default_factory=dict)
-    #: old operations whose effect new databases will not get
-    not_recreated: list[NotRecreated] = field(default_factory=list)
+    #: what happens to each old operation the models cannot re-create
+    fates: list[Fate] = field(default_factory=list)
+    #: the new migration each carried operation went into
+    placements: dict[OperationKey, Key] = field(default_factory=dict)
     #: migrations of apps not remade whose dependencies now name new migrations
     rewrites: list[Rewrite] = field(default_factory=list)
 
@@ -206,8 +210,14 @@ def build_plan(
     *,
     keep_old: bool = False,
     today: datetime.date,
+    fates: Sequence[Fate] = (),
+    run_before: Sequence[RunBefore] = (),
 ) -> Plan:
-    """Decide the new history; touches no file and no database."""
+    """Decide the new history; touches no file and no database.
+
+    ``fates`` say which old operations are carried (:mod:`django_remake.carry`);
+    ``run_before`` are hand-written ``run_before`` of old migrations to keep.
+    """
     labels = snapshot.labels
     placeholder = "remake"
     autodetector = MigrationAutodetector(
@@ -221,6 +231,7 @@ def build_plan(
     )
     changes = {label: migs for label, migs in changes.items() if label in labels}
     old_nodes = snapshot.old_nodes()
+    where = place(changes, fates, table_apps(labels), placeholder)
     if not changes and old_nodes:
         raise PlanError(
             "The first-party apps have no models left, so there is nothing to "
@@ -249,11 +260,13 @@ def build_plan(
     for app_label, targets in config.run_before.items():
         if app_label in changes:
             _set(changes[app_label][0], run_before=list(targets))
+    placements = {op: renames.get(key, key) for op, key in where.items()}
 
     directories = {app.label: app.directory for app in snapshot.apps}
     app_order = _app_order(config, labels)
     by_key = {(m.app_label, m.name): m for migs in changes.values() for m in migs}
     check_references(snapshot)
+    _keep_run_before(changes, run_before, base_graph)
     retargets = {} if keep_old else retarget(snapshot, base_graph, changes, config)
     edges: list[tuple[Key, Key]] = []  # (child, parent) the rewritten files declare
     for (source, attribute, _old), target in retargets.items():
@@ -301,7 +314,8 @@ def build_plan(
         old_count=len(snapshot.old_files()),
         old_operation_count=old_operation_count,
         suffix=suffix,
-        not_recreated=not_recreated(snapshot),
+        fates=list(fates),
+        placements=placements,
         old_per_app={
             app.label: len(snapshot.files[app.label]) for app in snapshot.apps
         },
@@ -445,6 +459,45 @@ def rewrites(snapshot: Snapshot, retargets: Retargets) -> list[Rewrite]:
             Rewrite(ref_key, path, tuple(sorted(renames.items())), old_text, new_text)
         )
     return result
+
+
+def table_apps(labels: set[str]) -> dict[str, str]:
+    """The database table of every model of ``labels`` (many-to-many tables
+    too), and the app it belongs to."""
+    found = {}
+    for label in labels:
+        for model in apps.get_app_config(label).get_models(include_auto_created=True):
+            found[model._meta.db_table] = label
+    return found
+
+
+def _keep_run_before(
+    changes: Mapping[str, list[Migration]],
+    run_before: Sequence[RunBefore],
+    base: MigrationGraph,
+) -> None:
+    """Give each hand-written ``run_before`` of an old migration to the latest
+    new migration of its app that does not already need the target."""
+    graph = graph_with_new_migrations(base, changes, base)
+    for item in run_before:
+        candidates = [
+            (item.migration[0], m.name) for m in changes.get(item.migration[0], [])
+        ]
+        fits = [
+            n for n in reversed(candidates) if item.target not in graph.forwards_plan(n)
+        ]
+        if not fits:
+            raise PlanError(
+                f"Old migration {item.migration[0]}.{item.migration[1]} runs before "
+                f"{item.target[0]}.{item.target[1]}, and every new migration of "
+                f"'{item.migration[0]}' needs that migration already. Remove the "
+                "run_before, or list it in REMAKE_MIGRATIONS_RUN_BEFORE for the app."
+            )
+        migration = graph.nodes[fits[0]]
+        assert migration is not None
+        if item.target not in migration.run_before:
+            _set(migration, run_before=[*migration.run_before, item.target])
+        graph.add_dependency(None, item.target, fits[0], skip_validation=True)
 
 
 def _app_order(config: RemakeSettings, labels: set[str]) -> list[str]:

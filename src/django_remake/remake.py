@@ -1,14 +1,13 @@
 """The remake, start to finish: the one entry point behind ``remakemigrations``.
 
 Two calls, so that a caller can show the plan and ask before anything is
-written, as the command does, inside :func:`exclusive` (one run at a time)::
+written, as the command does::
 
-    with exclusive():
-        prepared = prepare(Options(), progress)   # reads only
-        ...                                       # show prepared.plan, confirm
-        result = execute(prepared, progress)      # the write, then the proof
+    prepared = prepare(Options(), progress)   # reads only
+    ...                                       # show prepared.plan, confirm
+    result = execute(prepared, progress)      # the write, then the proof
 
-:func:`remake` does all three. None of them prints: progress is reported through the
+:func:`remake` does both. Neither prints: progress is reported through the
 callback, as Django's ``MigrationExecutor`` does, and every failure a user can
 fix is a :class:`~django_remake.errors.RemakeError` whose message says what
 was found and what to do.
@@ -18,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import re
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -26,11 +24,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import django
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from . import apply as apply_step
-from . import children, conf, plan, project, snapshot, throwaway, verify, writer
+from . import (
+    carry,
+    children,
+    conf,
+    inventory,
+    plan,
+    project,
+    proof,
+    snapshot,
+    verify,
+    writer,
+)
 from .errors import ApplyError, Interrupted, NotReady, RemakeError, VerifyError
 
 
@@ -41,9 +49,15 @@ class Options:
     keep_old: bool = False
     #: do not connect to the databases (they cannot be reached from here)
     skip_db_check: bool = False
-    #: build the old and the new history on new databases and compare them
-    verify_schema: bool = False
+    #: build the old history on new databases (observing the operations the
+    #: models cannot re-create) and the new one after the write, and compare
+    verify_schema: bool = True
     include_header: bool = True
+    #: more patterns for REMAKE_MIGRATIONS_KEEP_OPERATIONS / DROP_OPERATIONS
+    keep_operations: tuple[str, ...] = ()
+    drop_operations: tuple[str, ...] = ()
+    #: drop every RunPython and RunSQL that creates no schema object
+    drop_data_migrations: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,18 @@ class Prepared:
     aliases: list[str]
     #: the number of first-party apps remade
     app_count: int
+    #: the old history on new databases, kept for the proof
+    observation: proof.Observation = field(default_factory=proof.Observation)
+
+    def close(self) -> None:
+        """Drop the new databases the old history was built on."""
+        self.observation.close()
+
+    def __enter__(self) -> Prepared:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 @dataclass
@@ -89,11 +115,10 @@ class Result:
 
     prepared: Prepared
     verified: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
-#: how the comparison words a row-count difference
-_ROW_COUNT = re.compile(r"table '[^']+': \d+ rows? in old, \d+ in new")
+    #: differences the old history's own leftovers explain (information)
+    leftovers: list[str] = field(default_factory=list)
+    #: differences made by operations the user chose to drop (information)
+    requested: list[str] = field(default_factory=list)
 
 
 def _reason(exc: BaseException) -> str:
@@ -152,12 +177,34 @@ def prepare(options: Options, progress: ProgressCallback = _ignore) -> Prepared:
             "or finish the squash first (delete the replaced files and the "
             "squashed migration's `replaces`)."
         )
-    progress(Progress("plan", "start", "Planning the new history"))
-    apply_step.fault_point("plan")
-    the_plan = plan.build_plan(
-        snap, config, keep_old=options.keep_old, today=datetime.date.today()
+    old_operations = inventory.take_inventory(snap.graph, snap.old_nodes())
+    rules = carry.Rules(
+        keep=config.keep_operations + options.keep_operations,
+        drop=config.drop_operations + options.drop_operations,
+        drop_data_migrations=options.drop_data_migrations,
     )
-    files = writer.render(the_plan, include_header=options.include_header)
+    carry.check_rules(rules, old_operations)
+    observation = _observe(options, snap, old_operations, progress)
+    try:
+        fates = carry.decide(
+            old_operations, observation.effects, rules, not_observed=observation.why_not
+        )
+        progress(Progress("plan", "start", "Planning the new history"))
+        apply_step.fault_point("plan")
+        the_plan = plan.build_plan(
+            snap,
+            config,
+            keep_old=options.keep_old,
+            today=datetime.date.today(),
+            fates=fates,
+            run_before=inventory.run_before(snap.graph, snap.old_nodes(), snap.labels),
+        )
+        # Code from any app's migration modules is copied: "0002_x" cannot be
+        # imported by name, and the first-party ones are about to be deleted.
+        files = writer.render(the_plan, include_header=options.include_header)
+    except BaseException:
+        observation.close()
+        raise
     return Prepared(
         options=options,
         root=root,
@@ -167,55 +214,83 @@ def prepare(options: Options, progress: ProgressCallback = _ignore) -> Prepared:
         files=files,
         aliases=sorted(snap.applied),
         app_count=len(project_apps),
+        observation=observation,
     )
 
 
+def _observe(
+    options: Options,
+    snap: snapshot.Snapshot,
+    old_operations: list[inventory.OldOperation],
+    progress: ProgressCallback,
+) -> proof.Observation:
+    def report(message: str) -> None:
+        progress(Progress("build", "start", message))
+
+    if options.skip_db_check:
+        observation = proof.not_observed("--skip-db-check: no database was used")
+    elif not options.verify_schema:
+        observation = proof.not_observed("--no-verify-schema")
+    else:
+        aliases = snapshot.migrated_aliases(snap.labels)
+        observation = proof.observe(old_operations, aliases, report)
+    if observation.effects is None:
+        progress(
+            Progress(
+                "build",
+                "warning",
+                f"Nothing was observed or will be proven ({observation.why_not}): "
+                "every operation the models cannot re-create is carried, unless "
+                "elidable.",
+            )
+        )
+    return observation
+
+
 def execute(prepared: Prepared, progress: ProgressCallback = _ignore) -> Result:
-    """Write the planned files, verify them, and undo everything on failure."""
+    """Write the planned files, verify and prove them, and undo everything on
+    failure. Drops the databases of the observation when done."""
     result = Result(prepared)
-    with contextlib.ExitStack() as stack:
-        old_builds: dict[str, throwaway.Throwaway] = {}
-        if prepared.options.verify_schema:
-            for alias in throwaway.aliases_to_check(settings.DATABASES):
-                progress(
-                    Progress(
-                        "build",
-                        "start",
-                        f"Building the old history on a new database for '{alias}'",
-                    )
-                )
-                old_builds[alias] = stack.enter_context(
-                    throwaway.throwaway(alias, "old")
-                )
-        with apply_step.sigterm_unwinds():
-            progress(Progress("write", "start", "Writing the new migrations"))
-            transaction = _apply(prepared)
-            try:
-                apply_step.fault_point("verify")
-                progress(Progress("verify", "start", "Verifying in a fresh process"))
-                verify.require_clean(verify.verify(prepared.aliases))
-                row_notes = _compare(old_builds, progress)
-            except (Exception, KeyboardInterrupt, Interrupted) as exc:
-                transaction.rollback()
-                if isinstance(exc, RemakeError):
-                    raise VerifyError(f"{exc}\nEvery file was restored.") from exc
-                raise VerifyError(
-                    f"Verification stopped ({_reason(exc)}); every file was "
-                    "restored and the project is as it was."
-                ) from exc
-            transaction.commit()
+
+    def report(message: str) -> None:
+        progress(Progress("build", "start", message))
+
+    with prepared, apply_step.sigterm_unwinds():
+        progress(Progress("write", "start", "Writing the new migrations"))
+        transaction = _apply(prepared)
+        try:
+            apply_step.fault_point("verify")
+            progress(Progress("verify", "start", "Verifying in a fresh process"))
+            verify.require_clean(verify.verify(prepared.aliases))
+            proven = proof.prove(
+                prepared.observation,
+                prepared.plan.fates,
+                prepared.plan.placements,
+                prepared.snapshot,
+                report,
+            )
+        except (Exception, KeyboardInterrupt, Interrupted) as exc:
+            transaction.rollback()
+            if isinstance(exc, RemakeError):
+                raise VerifyError(f"{exc}\nEvery file was restored.") from exc
+            raise VerifyError(
+                f"Verification stopped ({_reason(exc)}); every file was "
+                "restored and the project is as it was."
+            ) from exc
+        transaction.commit()
     result.verified.append("makemigrations finds no changes")
     if prepared.aliases:
         result.verified.append(
             "migrate has nothing to apply on "
             + ", ".join(f"'{a}'" for a in prepared.aliases)
         )
-    if old_builds:
+    if proven.aliases:
         result.verified.append(
-            "old and new history build the same schema on "
-            + ", ".join(f"'{a}'" for a in old_builds)
+            "the old and the new history build the same database on "
+            + ", ".join(f"'{a}'" for a in proven.aliases)
         )
-        result.warnings.extend(row_notes)
+    result.leftovers.extend(proven.leftovers)
+    result.requested.extend(proven.requested)
     _run_post_commands(prepared.config.post_commands, progress)
     return result
 
@@ -255,37 +330,6 @@ def _apply(prepared: Prepared) -> apply_step.Transaction:
             f"Writing the new migrations stopped ({_reason(exc)}); every "
             "file was restored and the project is as it was."
         ) from exc
-
-
-def _compare(
-    old_builds: dict[str, throwaway.Throwaway], progress: ProgressCallback
-) -> list[str]:
-    """Build the new history beside each old build; fail on any schema
-    difference, return the row differences (data migrations not re-run)."""
-    notes: list[str] = []
-    for alias, old in old_builds.items():
-        progress(
-            Progress(
-                "build",
-                "start",
-                f"Building the new history on a new database for '{alias}'",
-            )
-        )
-        with throwaway.throwaway(alias, "new") as new:
-            found = throwaway.compare(alias, old, new, tables_with_rows=True)
-        rows = [line for line in found if _ROW_COUNT.match(line)]
-        differences = [line for line in found if line not in rows]
-        if differences:
-            raise VerifyError(
-                "The new history does not build the same schema as the old one "
-                f"on database '{alias}':\n  " + "\n  ".join(differences)
-            )
-        notes.extend(
-            f"Database '{alias}': {line} (rows the old history's data "
-            "migrations inserted; see the operations listed above)"
-            for line in rows
-        )
-    return notes
 
 
 def _run_post_commands(

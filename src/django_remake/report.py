@@ -9,19 +9,16 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .carry import CARRY, DROP, RECREATE
 from .plan import NewMigration, Plan
 from .snapshot import Key
+from .text import plural
 from .writer import RenderedFile
 
 if TYPE_CHECKING:
     from .remake import Result
 
 Line = tuple[str, str]  # (style name or "", text)
-
-
-def plural(count: int, singular: str, plural_form: str = "") -> str:
-    """``1 migration``, ``2 migrations``; irregular plurals are passed in."""
-    return f"{count} {singular if count == 1 else plural_form or singular + 's'}"
 
 
 def _summarise(keys: list[Key]) -> str:
@@ -48,7 +45,7 @@ def plan_lines(
         )
         for item in items:
             lines.extend(_migration_lines(item, root, verbosity))
-    lines.extend(not_recreated_lines(plan))
+    lines.extend(fate_lines(plan, verbosity))
     if plan.rewrites:
         lines.append(
             (
@@ -126,32 +123,44 @@ def confirmation_question(plan: Plan) -> str:
     return f"This will delete {old}{edited} and write {new}. Continue? [y/N] "
 
 
-def not_recreated_lines(plan: Plan) -> list[Line]:
-    """Name every old operation the new history does not repeat, and what to do."""
-    if not plan.not_recreated:
+#: at -v 1, the operations are listed one by one up to this many
+LIST_AT_V1 = 20
+
+
+def fate_lines(plan: Plan, verbosity: int) -> list[Line]:
+    """What happens to every old operation the models cannot re-create."""
+    if not plan.fates:
         return []
-    lines: list[Line] = [
-        (
-            "WARNING",
-            f"{plural(len(plan.not_recreated), 'operation')} of the old history "
-            f"{'is' if len(plan.not_recreated) == 1 else 'are'} not in the new one; "
-            "new databases will not get their effect:",
-        )
+    carried = [f for f in plan.fates if f.action == CARRY]
+    dropped = [f for f in plan.fates if f.action == DROP]
+    recreated = [f for f in plan.fates if f.action == RECREATE]
+    counts = [
+        f"{len(carried)} carried" if carried else "",
+        f"{len(dropped)} dropped" if dropped else "",
+        f"{len(recreated)} re-created from the models" if recreated else "",
     ]
-    for item in plan.not_recreated:
-        note = " (elidable)" if item.elidable else ""
-        lines.append(
-            (
-                "WARNING",
-                f"  {item.migration[0]}.{item.migration[1]}: {item.kind}: {item.description}{note}",
-            )
-        )
-    lines.append(
-        (
-            "WARNING",
-            "  Existing databases keep what these did. If new databases need it "
-            "(seeded rows, extensions, SQL objects), copy the operations into a new "
-            "migration after the remake.",
-        )
+    heading = (
+        f"Old operations the models cannot re-create ({plural(len(plan.fates), 'operation')}): "
+        + ", ".join(c for c in counts if c)
+        + "."
     )
+    lines: list[Line] = [("MIGRATE_HEADING", heading)]
+    if verbosity < 2 and len(plan.fates) > LIST_AT_V1:
+        lines.append(("", "  Run with -v 2 to list them."))
+        return lines
+    for fate in plan.fates:
+        old = fate.old
+        # The forward function names it; the reverse one adds nothing here.
+        code = f" ({old.functions[0].rsplit('.', 1)[-1]})" if old.functions else ""
+        if fate.action == CARRY:
+            target = plan.placements.get(old.key)
+            where = f"carried into {target[0]}.{target[1]}" if target else "carried"
+            style = ""
+        elif fate.action == DROP:
+            where, style = "dropped", ""
+        else:
+            where, style = "re-created from the models", ""
+        lines.append(
+            (style, f"  {old.name} {old.class_name}{code}: {where}: {fate.reason}")
+        )
     return lines

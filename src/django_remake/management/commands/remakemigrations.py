@@ -44,11 +44,41 @@ class Command(BaseCommand):
             "here). You must then make sure every database is fully migrated.",
         )
         parser.add_argument(
+            "--no-verify-schema",
+            action="store_false",
+            dest="verify_schema",
+            help="Do not build the old and the new history on new databases (for a "
+            "machine whose database user cannot create databases). Nothing is then "
+            "observed: every operation the models cannot re-create is carried, "
+            "unless elidable, and nothing is proven.",
+        )
+        parser.add_argument(
             "--verify-schema",
             action="store_true",
-            help="Also build the old and the new history on new, empty databases "
-            "(one per database backend in DATABASES) and compare their schemas; any "
-            "difference restores every file and fails the run.",
+            help="The default; accepted for compatibility.",
+        )
+        parser.add_argument(
+            "--keep-operation",
+            action="append",
+            default=[],
+            metavar="PATTERN",
+            help="Carry this old operation even if it had no effect on a new "
+            "database: 'app.migration', 'app.migration #N' or a function name "
+            "(repeatable; adds to REMAKE_MIGRATIONS_KEEP_OPERATIONS).",
+        )
+        parser.add_argument(
+            "--drop-operation",
+            action="append",
+            default=[],
+            metavar="PATTERN",
+            help="Do not carry this old operation (repeatable; adds to "
+            "REMAKE_MIGRATIONS_DROP_OPERATIONS).",
+        )
+        parser.add_argument(
+            "--drop-data-migrations",
+            action="store_true",
+            help="Do not carry RunPython and RunSQL operations that create no "
+            "schema object (seeded rows are then not in new databases).",
         )
         parser.add_argument(
             "--no-header",
@@ -66,6 +96,9 @@ class Command(BaseCommand):
         skip_db_check: bool,
         verify_schema: bool,
         include_header: bool,
+        keep_operation: list[str],
+        drop_operation: list[str],
+        drop_data_migrations: bool,
         verbosity: int,
         **options: Any,
     ) -> None:
@@ -75,10 +108,15 @@ class Command(BaseCommand):
             skip_db_check=skip_db_check,
             verify_schema=verify_schema,
             include_header=include_header,
+            keep_operations=tuple(keep_operation),
+            drop_operations=tuple(drop_operation),
+            drop_data_migrations=drop_data_migrations,
         )
         try:
-            with remake.exclusive(dry_run):
-                prepared = remake.prepare(wanted, self._progress)
+            with (
+                remake.exclusive(dry_run),
+                remake.prepare(wanted, self._progress) as prepared,
+            ):
                 self._say(
                     report.plan_lines(
                         prepared.plan,
@@ -99,8 +137,19 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         except RemakeError as exc:
             raise CommandError(str(exc)) from exc
-        for warning in result.warnings:
-            self.stdout.write(self.style.WARNING(warning))
+        if result.requested and verbosity >= 1:
+            self.stdout.write(
+                "New databases differ where operations were dropped as asked:"
+            )
+            for line in result.requested:
+                self.stdout.write(f"  {line}")
+        if result.leftovers and verbosity >= 1:
+            self.stdout.write(
+                "Left in existing databases by the old history, and rightly not in "
+                "new ones (the models do not describe them):"
+            )
+            for line in result.leftovers:
+                self.stdout.write(f"  {line}")
         if verbosity >= 1:
             self.stdout.write(self.style.SUCCESS(report.summary_line(result)))
 

@@ -1,0 +1,1 @@
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "geo", "shop", "django_remake"]
