@@ -6,8 +6,15 @@ from django.core.management.base import CommandError
 from django.core.management.commands.migrate import Command as DjangoMigrate
 from django.db import connections
 
+from django_remake import fastmigrate
 from django_remake.errors import RemakeError
-from django_remake.partway import PartWay, finish_old_history, one_reading
+from django_remake.partway import (
+    REMAKED,
+    PartWay,
+    disk_migrations,
+    finish_old_history,
+    one_reading,
+)
 
 # Options that leave ``migrate`` plain: anything else (an app label, a target,
 # --check, --plan, --fake, --fake-initial, --run-syncdb, --prune, an option a
@@ -32,11 +39,16 @@ def _count(number: int, noun: str) -> str:
 
 
 class Command(DjangoMigrate):
-    """Django's ``migrate``, which first finishes an old history left part-way.
+    """Django's ``migrate``, which first finishes an old history left part-way,
+    and applies runs of remade migrations to a new database at once.
 
     Only a plain ``migrate`` on a database that has applied part of the history
     that remade migrations replace, with the old files still on disk
-    (``remakemigrations --keep-old-migrations``), does anything extra.
+    (``remakemigrations --keep-old-migrations``), does anything extra before
+    Django's command runs. Where remade migrations exist, Django's command runs
+    with :class:`~django_remake.fastmigrate.FastExecutor`, which builds the
+    same database faster (``REMAKE_MIGRATIONS_FAST_MIGRATE = False`` turns it
+    off).
     """
 
     def execute(self, *args: Any, **options: Any) -> str | None:
@@ -63,7 +75,25 @@ class Command(DjangoMigrate):
                 if self.verbosity >= 2:
                     for app_label, name in recorded:
                         self.stdout.write(f"    {app_label}.{name}")
-        super().handle(*args, **options)
+        self.verbosity = options["verbosity"]
+        handle = None
+        if fastmigrate.enabled() and self._remade_on_disk():
+            handle = fastmigrate.django_migrate_handle(
+                fastmigrate.executor_class(self._fast_note)
+            )
+        if handle is None:
+            super().handle(*args, **options)
+        else:
+            handle(self, *args, **options)
+
+    @staticmethod
+    def _remade_on_disk() -> bool:
+        disk = disk_migrations()
+        return disk is None or any(REMAKED in name for _label, name in disk.names)
+
+    def _fast_note(self, text: str) -> None:
+        if self.verbosity >= 2:
+            self.stdout.write(text)
 
     def _starting(self, state: PartWay, count: int) -> None:
         if self.verbosity >= 1:
