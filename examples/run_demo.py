@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -73,7 +74,7 @@ def manage(python: Path, project: Path, db: Path, *args: str) -> str:
     env = {**os.environ, "DEMO_DATABASE_PATH": str(db), "PYTHONDONTWRITEBYTECODE": "1"}
     for name in ("DJANGO_SETTINGS_MODULE", "PYTHONPATH"):
         env.pop(name, None)
-    shown = " ".join(args)
+    shown = shlex.join(args)
     print(f"\n$ DEMO_DATABASE_PATH={db.name} python manage.py {shown}", flush=True)
     result = subprocess.run(
         [str(python), "manage.py", *args],
@@ -137,8 +138,23 @@ def demo(workdir: Path) -> None:
         raise StepFailed("`migrate` on a fresh database applied nothing")
     manage(python, project, fresh_db, "migrate", "--check")
 
+    banner("6. Rows seeded by the old history are in the fresh database too")
+    # shipping/0002 seeded the default carriers with RunPython; the remake
+    # observed that it inserts rows and carried it into the new history.
+    show = (
+        "from shipping.models import Carrier; "
+        "print(sorted(Carrier.objects.values_list('code', flat=True)))"
+    )
+    seeded = manage(python, project, old_db, "shell", "-v", "0", "-c", show).strip()
+    fresh = manage(python, project, fresh_db, "shell", "-v", "0", "-c", show).strip()
+    if fresh != seeded or seeded == "[]":
+        raise StepFailed(
+            f"carriers differ: old history {seeded}, new history {fresh}"
+        )
+
     banner("Done")
     print(f"migrations before: {before}, after: {len(after_files)}")
+    print(f"carriers seeded by the old history, in the fresh database: {fresh}")
 
 
 def main() -> int:
