@@ -148,9 +148,7 @@ def demo(workdir: Path) -> None:
     seeded = manage(python, project, old_db, "shell", "-v", "0", "-c", show).strip()
     fresh = manage(python, project, fresh_db, "shell", "-v", "0", "-c", show).strip()
     if fresh != seeded or seeded == "[]":
-        raise StepFailed(
-            f"carriers differ: old history {seeded}, new history {fresh}"
-        )
+        raise StepFailed(f"carriers differ: old history {seeded}, new history {fresh}")
 
     banner("Done")
     print(f"migrations before: {before}, after: {len(after_files)}")
