@@ -288,18 +288,16 @@ def rename_model(history: History) -> str | None:
 
 
 def render(history: History, app: str) -> str:
-    lines = [
-        "from django.conf import settings",
-        "from django.contrib.auth.models import AbstractUser" if history.custom_user and app == USER_APP else "",
-        "from django.db import models",
-        "",
-    ]  # fmt: skip
+    lines = ["from django.conf import settings"]
+    if history.custom_user and app == USER_APP:
+        lines.append("from django.contrib.auth.models import AbstractUser")
+    lines += ["from django.db import models", ""]
     for model, fields in sorted(history.state[app].items()):
         base = "AbstractUser" if model == "User" else "models.Model"
         lines += ["", f"class {model}({base}):"]
         lines += [f"    {name} = {spec.render()}" for name, spec in fields.items()]
         lines += ["    pass"] if not fields else []
-    return "\n".join(line for line in lines if line is not None) + "\n"
+    return "\n".join(lines) + "\n"
 
 
 def write_models(project: Project, history: History) -> None:

@@ -12,7 +12,7 @@
   kept (``--keep-old-migrations``), ``migrate`` finishes every one of them;
 * ``delete_remaked_migrations`` afterwards leaves ``migrate`` a no-op.
 
-By default CI tries ``REMAKE_RANDOM_HISTORIES=3`` histories from seed
+By default CI tries ``REMAKE_RANDOM_HISTORIES=2`` histories from seed
 ``REMAKE_RANDOM_SEED=1`` on every backend; set them for a larger run
 (docs/development.md). A failure names its seed and prints the history.
 """
@@ -39,7 +39,7 @@ from .test_histories import (
 )
 from .test_states import build_states
 
-COUNT = int(os.environ.get("REMAKE_RANDOM_HISTORIES", "3"))
+COUNT = int(os.environ.get("REMAKE_RANDOM_HISTORIES", "2"))
 FIRST_SEED = int(os.environ.get("REMAKE_RANDOM_SEED", "1"))
 
 
