@@ -14,6 +14,8 @@ Each ``hist_*`` scenario was made by editing models and running
                       <- 0003_merge <- reviews.0001, articles.0004
     hist_squashsquash stock 0001..0003 squashed into A, then 0004, 0005, then A..0005
                       squashed into B; sales.0001 needs stock.0002 (Django 6+ only)
+    hist_squashgone   alpha.0001 <- beta.0001_squashed_0002 (its originals deleted,
+                      as Django's docs say to) ; alpha.0002
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ FOLDERS: dict[str, dict[str, str]] = {
     "hist_grown": {"library": "library/migrations", "members": "members/migrations"},
     "hist_merge": {"articles": "articles/migrations", "reviews": "reviews/migrations"},
     "hist_squashsquash": {"stock": "stock/migrations", "sales": "sales/migrations"},
+    "hist_squashgone": {"alpha": "alpha/migrations", "beta": "beta/migrations"},
     "squashed": {"ledger": "ledger/migrations"},
     "shop": {"shop": "shop/migrations"},
     "crossapp": {
@@ -304,6 +307,32 @@ def test_every_state_with_old_files_deleted(
     remake(project)
 
     assert_part_way_states_are_refused(project, prefixes)
+
+
+def test_part_way_beside_a_squash_whose_originals_are_gone(
+    make_project: Callable[[str], Project],
+) -> None:
+    """The project deleted beta's squashed originals long before the remake.
+
+    A database that ran alpha.0001 but not beta's squash is part-way, and with
+    --keep-old-migrations every file it needs is on disk: the squash, which
+    records beta.0001_initial and beta.0002_book_author when it runs. Found by
+    tests/test_random_histories.py (seed 4).
+    """
+    project = make_project("hist_squashgone")
+    project.manage("migrate")
+    order, prefixes = build_states(project, tuple(FOLDERS["hist_squashgone"]))
+    assert order[0] == ("alpha", "0001_initial")
+
+    remake(project, "--keep-old-migrations")
+
+    project.use_databases(default=prefixes["p1"])
+    finished = project.manage("migrate")
+    assert "beta.0001_squashed_0002_book_author" in finished.stdout
+    assert project.migrate_plan() == []
+    assert schema_diff(project, project.databases[0], prefixes["p1"]) == []
+    project.use_databases(default=project.databases[0])
+    assert_every_state_finishes(project, prefixes)
 
 
 def assert_every_state_finishes(

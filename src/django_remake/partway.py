@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import os
 import pkgutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import import_module
 from importlib.util import find_spec
@@ -53,6 +53,23 @@ class DiskMigrations:
     names: frozenset[Key]
     #: remade migrations that still replace something, and what they replace
     remade: Mapping[Key, tuple[Key, ...]]
+    #: app label -> its migrations package
+    packages: Mapping[str, str] = field(default_factory=dict)
+
+    def replaced_by(self, keys: Iterable[Key]) -> set[Key] | None:
+        """What these migrations on disk replace: the originals a squash runs.
+
+        Imports them, so it is asked only of a part-way database. ``None`` when
+        one does not import: Django's loader reports that, in its words.
+        """
+        found: set[Key] = set()
+        for label, name in keys:
+            try:
+                migration = import_module(f"{self.packages[label]}.{name}").Migration
+                found.update((str(a), str(n)) for a, n in migration.replaces)
+            except Exception:
+                return None
+        return found
 
 
 def read_disk() -> DiskMigrations | None:
@@ -98,7 +115,11 @@ def read_disk() -> DiskMigrations | None:
                 return None
             if replaces:
                 remade[label, name] = replaces
-    return DiskMigrations(frozenset(names), remade)
+    return DiskMigrations(
+        frozenset(names),
+        remade,
+        {label: package for label, (package, _locations) in packages.items()},
+    )
 
 
 def _listdir(location: str) -> list[str]:
@@ -170,6 +191,11 @@ def find_part_way(
     if not old_progress or not todo:
         return None
     missing = [name for name in todo if name not in disk.names]
+    if missing:
+        # A squash the project kept, whose originals it deleted before the
+        # remake: running the squash records them, so they are not missing.
+        squashed = disk.replaced_by(key for key in todo if key in disk.names)
+        missing = [name for name in missing if name not in (squashed or ())]
     return PartWay(alias, sorted(old_progress), todo, missing)
 
 

@@ -1,0 +1,1 @@
+INSTALLED_APPS = ["alpha", "beta", "django_remake"]
