@@ -37,7 +37,6 @@ import hashlib
 import json
 import os
 import platform
-import re
 import shutil
 import signal
 import statistics
@@ -45,7 +44,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -111,7 +109,6 @@ class TrivialTest(TestCase):
 #: Counts the operations per type of the first-party apps' migration files.
 COUNT_OPERATIONS = """\
 import json, sys
-from collections import Counter
 import django
 django.setup()
 from django.db.migrations.loader import MigrationLoader
@@ -349,7 +346,9 @@ def cache_key(apps: int, per_app: int, seed: int) -> str:
     return f"{apps}x{per_app}-seed{seed}-django{django.get_version()}-gen{_digest(GENERATE)}"
 
 
-def generated(apps: int, per_app: int, seed: int, cache: Path, log: Callable[[str], None]) -> Path:
+def generated(
+    apps: int, per_app: int, seed: int, cache: Path, log: Callable[[str], None]
+) -> Path:
     """The project for these parameters, generated once and then reused."""
     project = cache / cache_key(apps, per_app, seed) / "project"
     if (project / "manage.py").exists():
@@ -469,7 +468,10 @@ class Result:
         return out
 
     def remake_floor(self) -> float | None:
-        parts = [self.remake.get("makemigrations_check"), self.remake.get("makemigrations_empty")]
+        parts = [
+            self.remake.get("makemigrations_check"),
+            self.remake.get("makemigrations_empty"),
+        ]
         if any(p is None or p.cpu is None for p in parts):
             return None
         return sum(p.cpu for p in parts if p is not None and p.cpu is not None)
@@ -496,7 +498,13 @@ def _database_name(backend: str, work: Path, name: str) -> Database:
     return Database(backend, f"remake_bench_{os.getpid()}_{name}")
 
 
-def manage(project: Path, database: Database, *arguments: str, variant: str = "app", timeout: float | None = None) -> tuple[Sample, str]:
+def manage(
+    project: Path,
+    database: Database,
+    *arguments: str,
+    variant: str = "app",
+    timeout: float | None = None,
+) -> tuple[Sample, str]:
     return run(
         [sys.executable, "manage.py", *arguments],
         project,
@@ -526,13 +534,17 @@ def bench_preset(
     result.models = counted["models"]
     result.operations["old"] = counted["operations"]
     result.files["old"] = counted["files"]
-    log(f"[{preset}] {counted['files']} first-party migrations, {counted['models']} models")
+    log(
+        f"[{preset}] {counted['files']} first-party migrations, {counted['models']} models"
+    )
 
     # A database on which the old history counts as applied, without paying
     # for the old history: the floor's tables, then migrate --fake.
     applied = _database_name("sqlite", work, "applied")
     applied.create()
-    manage(old, applied, "migrate", "--run-syncdb", "--no-input", "-v0", variant="floor")
+    manage(
+        old, applied, "migrate", "--run-syncdb", "--no-input", "-v0", variant="floor"
+    )
     manage(old, applied, "migrate", "--fake", "--no-input", "-v0")
 
     if "noop" not in skip:
@@ -568,35 +580,69 @@ def bench_preset(
         ]
         for name, project, variant, extra in items:
             if name in skip or (project is None):
-                group[name] = Figure(skipped="skipped" if name in skip else "no remade history")
+                group[name] = Figure(
+                    skipped="skipped" if name in skip else "no remade history"
+                )
                 continue
 
-            def once(project: Path = project, variant: str = variant, extra: list[str] = extra) -> tuple[Sample, str]:
-                return manage(project, database, "migrate", *extra, "--no-input", "-v0", variant=variant, timeout=migrate_options.timeout)
+            def once(
+                project: Path = project,
+                variant: str = variant,
+                extra: list[str] = extra,
+                database: Database = database,
+            ) -> tuple[Sample, str]:
+                return manage(
+                    project,
+                    database,
+                    "migrate",
+                    *extra,
+                    "--no-input",
+                    "-v0",
+                    variant=variant,
+                    timeout=migrate_options.timeout,
+                )
 
             group[name] = repeat(
                 migrate_options,
                 f"[{preset}] {backend}: fresh migrate, {name}",
                 once,
-                prepare=lambda _attempt: database.create(),
+                prepare=lambda _attempt, database=database: database.create(),
             )
         if remade is not None and "fast" not in skip:
             database.create()
             _sample, out = manage(remade, database, "migrate", "--no-input", "-v2")
-            notes = [line.strip() for line in out.splitlines() if "at once" in line or "remade" in line.lower() and ":" in line and "Applying" not in line]
+            notes = [
+                line.strip()
+                for line in out.splitlines()
+                if "at once" in line
+                or "remade" in line.lower()
+                and ":" in line
+                and "Applying" not in line
+            ]
             if backend == "sqlite":
                 result.fast_notes = " / ".join(notes[:6])
         if remade is not None and "test" not in skip:
             for name, variant in (("without_app", "without_app"), ("with_app", "app")):
 
-                def test_once(variant: str = variant) -> tuple[Sample, str]:
-                    return manage(remade, database, "test", "bench_project", "--no-input", "-v0", variant=variant, timeout=migrate_options.timeout)
+                def test_once(
+                    variant: str = variant, database: Database = database
+                ) -> tuple[Sample, str]:
+                    return manage(
+                        remade,
+                        database,
+                        "test",
+                        "bench_project",
+                        "--no-input",
+                        "-v0",
+                        variant=variant,
+                        timeout=migrate_options.timeout,
+                    )
 
                 tests[name] = repeat(
                     migrate_options,
                     f"[{preset}] {backend}: manage.py test, {name}",
                     test_once,
-                    prepare=lambda _attempt: database.create(),
+                    prepare=lambda _attempt, database=database: database.create(),
                 )
         database.drop()
     applied.drop()
@@ -628,7 +674,14 @@ def _remake(
         result.remake["makemigrations_check"] = repeat(
             options,
             f"[{preset}] makemigrations --check",
-            lambda: manage(old, applied, "makemigrations", "--check", "--dry-run", timeout=options.timeout),
+            lambda: manage(
+                old,
+                applied,
+                "makemigrations",
+                "--check",
+                "--dry-run",
+                timeout=options.timeout,
+            ),
         )
         empty = work / "empty"
 
@@ -640,36 +693,69 @@ def _remake(
         result.remake["makemigrations_empty"] = repeat(
             options,
             f"[{preset}] makemigrations from empty folders",
-            lambda: manage(empty, applied, "makemigrations", "-v0", timeout=options.timeout),
+            lambda: manage(
+                empty, applied, "makemigrations", "-v0", timeout=options.timeout
+            ),
             prepare=make_empty,
         )
         result.remake["dry_run"] = repeat(
             options,
             f"[{preset}] remakemigrations --dry-run",
-            lambda: manage(old, applied, "remakemigrations", "--dry-run", "--no-input", timeout=options.timeout),
+            lambda: manage(
+                old,
+                applied,
+                "remakemigrations",
+                "--dry-run",
+                "--no-input",
+                timeout=options.timeout,
+            ),
         )
     for name, extra in (("no_verify", ["--no-verify-schema"]), ("full", [])):
         if "remake" in skip and made:
             break
         current: dict[str, tuple[Path, Database]] = {}
 
-        def prepare(_attempt: int, name: str = name) -> None:
+        def prepare(
+            _attempt: int,
+            name: str = name,
+            current: dict[str, tuple[Path, Database]] = current,
+        ) -> None:
             current[name] = fresh_copy(name)
 
-        def once(name: str = name, extra: list[str] = extra) -> tuple[Sample, str]:
+        def once(
+            name: str = name,
+            extra: list[str] = extra,
+            current: dict[str, tuple[Path, Database]] = current,
+        ) -> tuple[Sample, str]:
             project, database = current[name]
-            sample, out = manage(project, database, "remakemigrations", "--no-input", *extra, timeout=options.timeout)
+            sample, out = manage(
+                project,
+                database,
+                "remakemigrations",
+                "--no-input",
+                *extra,
+                timeout=options.timeout,
+            )
             if not sample.stopped:
                 made.setdefault(name, project)
             return sample, out
 
-        figure = repeat(options, f"[{preset}] remakemigrations {' '.join(extra)}".rstrip(), once, prepare=prepare)
+        figure = repeat(
+            options,
+            f"[{preset}] remakemigrations {' '.join(extra)}".rstrip(),
+            once,
+            prepare=prepare,
+        )
         if "remake" not in skip:
             result.remake[name] = figure
     remade = made.get("full") or made.get("no_verify")
     if remade is None:
         return None
-    result.remade_from = "remakemigrations --no-input" if "full" in made else "remakemigrations --no-input --no-verify-schema (the full run was stopped)"
+    result.remade_from = (
+        "remakemigrations --no-input"
+        if "full" in made
+        else "remakemigrations --no-input --no-verify-schema (the full run was stopped)"
+    )
     counted = count_operations(remade, applied)
     result.operations["remade"] = counted["operations"]
     result.files["remade"] = counted["files"]
@@ -736,7 +822,9 @@ def tables(results: Sequence[Result]) -> str:
                     _s(group.get("floor")),
                     _r(ratios["executor/floor"]),
                     _r(ratios["fast/floor"]),
-                    " / ".join(_mb(group.get(n)) for n in ("old", "executor", "fast", "floor")),
+                    " / ".join(
+                        _mb(group.get(n)) for n in ("old", "executor", "fast", "floor")
+                    ),
                 ]
             )
     if rows:
@@ -775,7 +863,10 @@ def tables(results: Sequence[Result]) -> str:
                 _r(ratios["full/floor"]),
                 _r(ratios["no_verify/floor"]),
                 _r(ratios["dry_run/floor"]),
-                " / ".join(_mb(r.remake.get(n)) for n in ("makemigrations_check", "full", "no_verify")),
+                " / ".join(
+                    _mb(r.remake.get(n))
+                    for n in ("makemigrations_check", "full", "no_verify")
+                ),
             ]
         )
     if rows:
@@ -818,7 +909,13 @@ def tables(results: Sequence[Result]) -> str:
             "**`migrate` with nothing to apply**, old history, SQLite "
             "(CPU s / wall s, medians of the interleaved runs)\n\n"
             + _table(
-                ["preset", "without django_remake", "with django_remake", "difference", "in-process (migrate_cost.py)"],
+                [
+                    "preset",
+                    "without django_remake",
+                    "with django_remake",
+                    "difference",
+                    "in-process (migrate_cost.py)",
+                ],
                 rows,
             )
         )
@@ -827,12 +924,27 @@ def tables(results: Sequence[Result]) -> str:
         for backend, group in r.test.items():
             if group:
                 rows.append(
-                    [_size(r), backend, _s(group.get("without_app")), _s(group.get("with_app")), _r(_ratio(group.get("with_app"), group.get("without_app")))]
+                    [
+                        _size(r),
+                        backend,
+                        _s(group.get("without_app")),
+                        _s(group.get("with_app")),
+                        _r(_ratio(group.get("with_app"), group.get("without_app"))),
+                    ]
                 )
     if rows:
         parts.append(
             "**`manage.py test`**, one trivial test on the remade project (CPU s / wall s)\n\n"
-            + _table(["preset", "backend", "without django_remake", "with django_remake", "with / without CPU"], rows)
+            + _table(
+                [
+                    "preset",
+                    "backend",
+                    "without django_remake",
+                    "with django_remake",
+                    "with / without CPU",
+                ],
+                rows,
+            )
         )
     for r in results:
         if r.operations:
@@ -843,8 +955,12 @@ def tables(results: Sequence[Result]) -> str:
 def operations_table(r: Result) -> str:
     columns = list(r.operations)
     kinds = sorted({k for counts in r.operations.values() for k in counts})
-    rows = [[kind, *(str(r.operations[c].get(kind, 0)) for c in columns)] for kind in kinds]
-    rows.append(["**operations**", *(f"**{sum(r.operations[c].values())}**" for c in columns)])
+    rows = [
+        [kind, *(str(r.operations[c].get(kind, 0)) for c in columns)] for kind in kinds
+    ]
+    rows.append(
+        ["**operations**", *(f"**{sum(r.operations[c].values())}**" for c in columns)]
+    )
     rows.append(["migration files", *(str(r.files.get(c, "–")) for c in columns)])
     return f"**Operations per type, {r.preset}** (first-party apps)\n\n" + _table(
         ["operation", *(f"{c} history" for c in columns)], rows
@@ -860,7 +976,9 @@ def environment(started: float, loads: Sequence[float]) -> dict[str, Any]:
         text=True,
     ).stdout.strip()
     commit = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     return {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
@@ -870,7 +988,12 @@ def environment(started: float, loads: Sequence[float]) -> dict[str, Any]:
         "sqlite": sqlite_version,
         "machine": f"{platform.system()} {platform.machine()}",
         "cpus": os.cpu_count(),
-        "load_average_1min": {"start": loads[0], "end": loads[-1], "max": max(loads), "median": statistics.median(loads)},
+        "load_average_1min": {
+            "start": loads[0],
+            "end": loads[-1],
+            "max": max(loads),
+            "median": statistics.median(loads),
+        },
     }
 
 
@@ -891,7 +1014,9 @@ def header(env: dict[str, Any], args: argparse.Namespace, elapsed: float) -> str
 def update_docs(path: Path, text: str) -> None:
     content = path.read_text()
     start, end = content.index(BEGIN), content.index(END)
-    path.write_text(content[: start + len(BEGIN)] + "\n\n" + text + "\n\n" + content[end:])
+    path.write_text(
+        content[: start + len(BEGIN)] + "\n\n" + text + "\n\n" + content[end:]
+    )
 
 
 # -- command line ------------------------------------------------------------
@@ -912,19 +1037,63 @@ def workdir(keep: bool, log: Callable[[str], None]) -> Iterator[Path]:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--presets", default=DEFAULT_PRESETS, help=f"comma-separated, of {', '.join(PRESETS)} (default {DEFAULT_PRESETS})")
-    parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql (default both)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (default 3)")
-    parser.add_argument("--slow-seconds", type=float, default=120.0, help="do not repeat a run slower than this, in wall seconds (default 120)")
-    parser.add_argument("--timeout", type=float, default=600.0, help="stop a run after this many wall seconds (default 600)")
-    parser.add_argument("--noop-repeat", type=int, default=10, help="runs of migrate with nothing to apply, with and without the app (default 10 each)")
-    parser.add_argument("--skip", default="", help="comma-separated items not to run: old, executor, fast, floor, remake, noop, test")
-    parser.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
-    parser.add_argument("--cache", type=Path, default=CACHE, help=f"where generated projects are kept (default {CACHE.relative_to(ROOT)})")
-    parser.add_argument("--json", type=Path, help="also write every figure and sample as JSON here")
+    parser.add_argument(
+        "--presets",
+        default=DEFAULT_PRESETS,
+        help=f"comma-separated, of {', '.join(PRESETS)} (default {DEFAULT_PRESETS})",
+    )
+    parser.add_argument(
+        "--backends",
+        default="sqlite,postgresql",
+        help="comma-separated: sqlite, postgresql (default both)",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per figure (default 3)"
+    )
+    parser.add_argument(
+        "--slow-seconds",
+        type=float,
+        default=120.0,
+        help="do not repeat a run slower than this, in wall seconds (default 120)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        help="stop a run after this many wall seconds (default 600)",
+    )
+    parser.add_argument(
+        "--noop-repeat",
+        type=int,
+        default=10,
+        help="runs of migrate with nothing to apply, with and without the app (default 10 each)",
+    )
+    parser.add_argument(
+        "--skip",
+        default="",
+        help="comma-separated items not to run: old, executor, fast, floor, remake, noop, test",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="generator seed (default 0)"
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=CACHE,
+        help=f"where generated projects are kept (default {CACHE.relative_to(ROOT)})",
+    )
+    parser.add_argument(
+        "--json", type=Path, help="also write every figure and sample as JSON here"
+    )
     parser.add_argument("--output", type=Path, help="also write the Markdown here")
-    parser.add_argument("--update-docs", action="store_true", help=f"replace the tables in {DOCS.relative_to(ROOT)} (between its markers)")
-    parser.add_argument("--keep", action="store_true", help="keep the work directory (path is printed)")
+    parser.add_argument(
+        "--update-docs",
+        action="store_true",
+        help=f"replace the tables in {DOCS.relative_to(ROOT)} (between its markers)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the work directory (path is printed)"
+    )
     args = parser.parse_args(argv)
     args.argv = argv
     presets = [p for p in args.presets.split(",") if p]
@@ -947,7 +1116,16 @@ def main(argv: list[str] | None = None) -> int:
     for preset in presets:
         with workdir(args.keep, log) as work:
             results.append(
-                bench_preset(preset, args.seed, backends, options, args.cache, work, skip, noop_repeat=args.noop_repeat)
+                bench_preset(
+                    preset,
+                    args.seed,
+                    backends,
+                    options,
+                    args.cache,
+                    work,
+                    skip,
+                    noop_repeat=args.noop_repeat,
+                )
             )
     loads.extend(sample.load for r in results for sample in r.samples())
     loads.append(os.getloadavg()[0])
@@ -957,7 +1135,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.output:
         args.output.write_text(text + "\n")
     if args.json:
-        args.json.write_text(json.dumps({"environment": env, "presets": [r.summary() for r in results]}, indent=1) + "\n")
+        args.json.write_text(
+            json.dumps(
+                {"environment": env, "presets": [r.summary() for r in results]},
+                indent=1,
+            )
+            + "\n"
+        )
     if args.update_docs:
         update_docs(DOCS, text)
     return 0
