@@ -61,8 +61,8 @@ BEGIN, END = "<!-- speed.py: begin -->", "<!-- speed.py: end -->"
 PRESETS: dict[str, tuple[int, int]] = {
     "tiny": (2, 3),
     "small": (5, 22),
-    "medium": (42, 25),
-    "large": (200, 25),
+    "medium": (21, 50),
+    "large": (62, 80),
 }
 DEFAULT_PRESETS = "small,medium,large"
 
@@ -124,6 +124,22 @@ for (label, _name), migration in loader.disk_migrations.items():
 from django.apps import apps
 models = sum(1 for m in apps.get_models() if m._meta.app_label in first_party)
 print(json.dumps({"files": files, "models": models, "operations": counts}))
+"""
+
+
+#: remakemigrations with the plan's compaction pass (fewer operations) turned
+#: off, to count what it saves; prints "compact: none" on code without it.
+WITHOUT_COMPACT = """\
+import sys
+import django
+django.setup()
+import django_remake.plan as plan
+from django.core.management import call_command
+if not hasattr(plan, "compact"):
+    print("compact: none")
+    sys.exit(0)
+plan.compact = lambda changes: None
+call_command("remakemigrations", interactive=False, verify_schema=False)
 """
 
 
@@ -763,6 +779,21 @@ def _remake(
         counted = count_operations(made["no_verify"], applied)
         result.operations["remade --no-verify-schema"] = counted["operations"]
         result.files["remade --no-verify-schema"] = counted["files"]
+    if "compact" not in skip:
+        project, database = fresh_copy("uncompacted")
+        env = {**project_env(database), "PYTHONPATH": str(project)}
+        _sample, out = run(
+            [sys.executable, "-c", WITHOUT_COMPACT],
+            project,
+            env,
+            timeout=options.timeout,
+        )
+        if "compact: none" not in out:
+            counted = count_operations(project, database)
+            result.operations["remade --no-verify-schema, compact off"] = counted[
+                "operations"
+            ]
+            result.files["remade --no-verify-schema, compact off"] = counted["files"]
     # The remade history must describe the same models.
     manage(remade, applied, "makemigrations", "--check", "--dry-run")
     return remade
@@ -1071,7 +1102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated items not to run: old, executor, fast, floor, remake, noop, test",
+        help="comma-separated items not to run: old, executor, fast, floor, remake, noop, test, compact (the count without the compaction pass)",
     )
     parser.add_argument(
         "--seed", type=int, default=0, help="generator seed (default 0)"
