@@ -109,6 +109,7 @@ class TrivialTest(TestCase):
 #: Counts the operations per type of the first-party apps' migration files.
 COUNT_OPERATIONS = """\
 import json, sys
+from collections import Counter
 import django
 django.setup()
 from django.db.migrations.loader import MigrationLoader
