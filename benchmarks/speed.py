@@ -33,10 +33,12 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import statistics
@@ -45,6 +47,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -336,7 +339,7 @@ def repeat(
         sample, _out = once()
         figure.samples.append(sample)
         options.log(
-            f"  {'stopped after' if sample.stopped else 'took'} {sample.wall:.2f} s "
+            f"  {label}: {'stopped after' if sample.stopped else 'took'} {sample.wall:.2f} s "
             f"wall, {sample.cpu:.2f} s CPU, {sample.rss_mb:.0f} MB (load {sample.load:.1f})"
         )
         if sample.stopped or sample.wall > options.slow_seconds:
@@ -496,7 +499,7 @@ class Result:
     def remake_ratios(self) -> dict[str, float | None]:
         floor = self.remake_floor()
         out: dict[str, float | None] = {}
-        for name in ("full", "no_verify", "dry_run"):
+        for name in ("full", "no_verify", "dry_run", "dry_run_no_verify"):
             figure = self.remake.get(name)
             cpu = figure.cpu if figure is not None else None
             out[f"{name}/floor"] = cpu / floor if cpu is not None and floor else None
@@ -512,7 +515,8 @@ def _ratio(figure: Figure | None, floor: Figure | None) -> float | None:
 def _database_name(backend: str, work: Path, name: str) -> Database:
     if backend == "sqlite":
         return Database(backend, str(work / f"{name}.sqlite3"))
-    return Database(backend, f"remake_bench_{os.getpid()}_{name}")
+    unique = re.sub(r"\W", "_", work.name).lower()
+    return Database(backend, f"remake_bench_{unique}_{name}")
 
 
 def manage(
@@ -715,18 +719,23 @@ def _remake(
             ),
             prepare=make_empty,
         )
-        result.remake["dry_run"] = repeat(
-            options,
-            f"[{preset}] remakemigrations --dry-run",
-            lambda: manage(
-                old,
-                applied,
-                "remakemigrations",
-                "--dry-run",
-                "--no-input",
-                timeout=options.timeout,
-            ),
-        )
+        for name, extra in (
+            ("dry_run_no_verify", ["--no-verify-schema"]),
+            ("dry_run", []),
+        ):
+            result.remake[name] = repeat(
+                options,
+                f"[{preset}] remakemigrations --dry-run {' '.join(extra)}".rstrip(),
+                lambda extra=extra: manage(
+                    old,
+                    applied,
+                    "remakemigrations",
+                    "--dry-run",
+                    "--no-input",
+                    *extra,
+                    timeout=options.timeout,
+                ),
+            )
     for name, extra in (("no_verify", ["--no-verify-schema"]), ("full", [])):
         if "remake" in skip and made:
             break
@@ -801,6 +810,16 @@ def _remake(
 
 
 # -- tables ------------------------------------------------------------------
+
+
+REMAKE_ROWS = [
+    ("makemigrations_check", "`makemigrations --check --dry-run`, old history"),
+    ("makemigrations_empty", "`makemigrations` from empty migration folders"),
+    ("full", "`remakemigrations --no-input` (full run)"),
+    ("no_verify", "`remakemigrations --no-input --no-verify-schema`"),
+    ("dry_run", "`remakemigrations --dry-run`"),
+    ("dry_run_no_verify", "`remakemigrations --dry-run --no-verify-schema`"),
+]
 
 
 def _s(figure: Figure | None) -> str:
@@ -883,42 +902,34 @@ def tables(results: Sequence[Result]) -> str:
             continue
         ratios = r.remake_ratios()
         floor = r.remake_floor()
-        rows.append(
-            [
-                _size(r),
-                _s(r.remake.get("makemigrations_check")),
-                _s(r.remake.get("makemigrations_empty")),
-                "–" if floor is None else f"{floor:.2f}",
-                _s(r.remake.get("full")),
-                _s(r.remake.get("no_verify")),
-                _s(r.remake.get("dry_run")),
-                _r(ratios["full/floor"]),
-                _r(ratios["no_verify/floor"]),
-                _r(ratios["dry_run/floor"]),
-                " / ".join(
-                    _mb(r.remake.get(n))
-                    for n in ("makemigrations_check", "full", "no_verify")
-                ),
-            ]
-        )
+        for name, command in REMAKE_ROWS:
+            figure = r.remake.get(name)
+            if figure is None:
+                continue
+            rows.append(
+                [
+                    _size(r),
+                    command,
+                    _s(figure),
+                    _r(ratios.get(f"{name}/floor")),
+                    _mb(figure),
+                ]
+            )
+            if name == "makemigrations_empty":
+                rows.append(
+                    [
+                        _size(r),
+                        "**floor** (the two above)",
+                        "–" if floor is None else f"**{floor:.2f}**",
+                        "1×",
+                        "",
+                    ]
+                )
     if rows:
         parts.append(
             "**The remake and its floor** (SQLite; CPU s / wall s)\n\n"
             + _table(
-                [
-                    "preset",
-                    "`makemigrations --check`",
-                    "`makemigrations` from empty",
-                    "floor CPU s (sum)",
-                    "remake, full",
-                    "`--no-verify-schema`",
-                    "`--dry-run`",
-                    "full / floor",
-                    "no-verify / floor",
-                    "dry-run / floor",
-                    "peak MB (check / full / no-verify)",
-                ],
-                rows,
+                ["preset", "command", "CPU s / wall s", "CPU / floor", "peak MB"], rows
             )
         )
     rows = []
@@ -1036,9 +1047,20 @@ def header(env: dict[str, Any], args: argparse.Namespace, elapsed: float) -> str
         f"Django {env['django']}, SQLite {env['sqlite']}, {env['machine']}, "
         f"**{env['cpus']} CPUs**, 1-minute load average {load['start']:.1f} at the start, "
         f"{load['end']:.1f} at the end, median {load['median']:.1f} and max {load['max']:.1f} "
-        f"over the runs. Medians of {args.repeat} runs "
+        f"over the runs. Medians of {args.repeat} run{'s' if args.repeat > 1 else ''} "
         f"(¹ one run: a run over {args.slow_seconds:.0f} s wall is not repeated); "
-        f"runs stopped after {args.timeout:.0f} s wall. Total {elapsed / 60:.0f} min.\n\n"
+        f"runs stopped after {args.timeout:.0f} s wall"
+        + (
+            f" ({args.large_timeout:.0f} s on the large preset)"
+            if args.large_timeout is not None
+            else ""
+        )
+        + (
+            f"; {jobs} presets measured side by side"
+            if (jobs := min(args.jobs, len(args.presets.split(",")))) > 1
+            else ""
+        )
+        + f". Total {elapsed / 60:.0f} min.\n\n"
         f"Command: `python benchmarks/speed.py {' '.join(args.argv)}`".rstrip()
     )
 
@@ -1095,6 +1117,18 @@ def main(argv: list[str] | None = None) -> int:
         help="stop a run after this many wall seconds (default 600)",
     )
     parser.add_argument(
+        "--large-timeout",
+        type=float,
+        help="--timeout for the large preset only (default: --timeout)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="presets measured side by side (default 1); CPU seconds hold, "
+        "wall seconds grow with the load",
+    )
+    parser.add_argument(
         "--noop-repeat",
         type=int,
         default=10,
@@ -1144,21 +1178,27 @@ def main(argv: list[str] | None = None) -> int:
     options = Options(args.repeat, args.slow_seconds, args.timeout, log)
     started = time.time()
     loads = [os.getloadavg()[0]]
-    results: list[Result] = []
-    for preset in presets:
+
+    def one(preset: str) -> Result:
+        preset_options = options
+        if preset == "large" and args.large_timeout is not None:
+            preset_options = dataclasses.replace(options, timeout=args.large_timeout)
         with workdir(args.keep, log) as work:
-            results.append(
-                bench_preset(
-                    preset,
-                    args.seed,
-                    backends,
-                    options,
-                    args.cache,
-                    work,
-                    skip,
-                    noop_repeat=args.noop_repeat,
-                )
+            return bench_preset(
+                preset,
+                args.seed,
+                backends,
+                preset_options,
+                args.cache,
+                work,
+                skip,
+                noop_repeat=args.noop_repeat,
             )
+
+    # Presets may run side by side (--jobs): every command is a subprocess,
+    # so the threads only wait. CPU seconds hold; wall seconds then grow.
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = list(pool.map(one, presets))
     loads.extend(sample.load for r in results for sample in r.samples())
     loads.append(os.getloadavg()[0])
     env = environment(started, loads)
