@@ -1048,6 +1048,7 @@ def header(env: dict[str, Any], args: argparse.Namespace, elapsed: float) -> str
         f"**{env['cpus']} CPUs**, 1-minute load average {load['start']:.1f} at the start, "
         f"{load['end']:.1f} at the end, median {load['median']:.1f} and max {load['max']:.1f} "
         f"over the runs. Medians of {args.repeat} run{'s' if args.repeat > 1 else ''} "
+        f"({args.large_repeat} on the large preset) "
         f"(¹ one run: a run over {args.slow_seconds:.0f} s wall is not repeated); "
         f"runs stopped after {args.timeout:.0f} s wall"
         + (
@@ -1122,6 +1123,12 @@ def main(argv: list[str] | None = None) -> int:
         help="--timeout for the large preset only (default: --timeout)",
     )
     parser.add_argument(
+        "--large-repeat",
+        type=int,
+        default=1,
+        help="runs per figure on the large preset (default 1)",
+    )
+    parser.add_argument(
         "--jobs",
         type=int,
         default=1,
@@ -1181,8 +1188,12 @@ def main(argv: list[str] | None = None) -> int:
 
     def one(preset: str) -> Result:
         preset_options = options
-        if preset == "large" and args.large_timeout is not None:
-            preset_options = dataclasses.replace(options, timeout=args.large_timeout)
+        if preset == "large":
+            preset_options = dataclasses.replace(
+                options,
+                repeat=args.large_repeat,
+                timeout=args.large_timeout or options.timeout,
+            )
         with workdir(args.keep, log) as work:
             return bench_preset(
                 preset,
