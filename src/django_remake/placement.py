@@ -25,6 +25,7 @@ from django.db.migrations.operations.base import Operation
 
 from .carry import CARRY, Fate
 from .inventory import OperationKey
+from .mutate import set_attributes
 
 Key = tuple[str, str]
 
@@ -36,11 +37,6 @@ class _Tail:
     operations: list[Fate] = field(default_factory=list)
     needs: set[Key] = field(default_factory=set)  # schema migrations
     after: set[tuple[str, int]] = field(default_factory=set)  # other tails
-
-
-def _set(migration: Migration, **attributes: object) -> None:
-    for name, value in attributes.items():
-        setattr(migration, name, value)
 
 
 def _conflict(earlier: Fate, later: Fate) -> bool:
@@ -94,12 +90,12 @@ def _place_first(
         if app not in changes:
             changes[app] = [Migration(f"0001_{_placeholder_of(changes)}", app)]
         first = changes[app][0]
-        _set(
+        set_attributes(
             first,
             operations=[f.operation for f in carried] + list(first.operations),
         )
         if any(f.old.non_atomic_migration for f in carried):
-            _set(first, atomic=False)
+            set_attributes(first, atomic=False)
         for fate in carried:
             where[fate.old.key] = (app, first.name)
     for app in by_app:
@@ -111,7 +107,7 @@ def _place_first(
             root_key = (other, root.name)
             known = [tuple(d) for d in root.dependencies]
             if root_key not in _ancestors(changes, head) and head not in known:
-                _set(root, dependencies=[*root.dependencies, head])
+                set_attributes(root, dependencies=[*root.dependencies, head])
 
 
 def _placeholder_of(changes: Mapping[str, list[Migration]]) -> str:
@@ -180,7 +176,7 @@ def _place_later(
             and needs <= _ancestors(changes, own)
         ):
             target = changes[app][-1]
-            _set(
+            set_attributes(
                 target,
                 operations=[
                     *target.operations,
@@ -192,7 +188,7 @@ def _place_later(
             target = Migration(
                 f"{len(changes.get(app, [])) + 1:04d}_{placeholder}", app
             )
-            _set(
+            set_attributes(
                 target,
                 operations=[f.operation for f in tail.operations],
                 dependencies=sorted(needs),
@@ -200,7 +196,7 @@ def _place_later(
             changes.setdefault(app, []).append(target)
             key_of[(app, number)] = (app, target.name)
         if any(f.old.non_atomic_migration for f in tail.operations):
-            _set(target, atomic=False)
+            set_attributes(target, atomic=False)
         for fate in tail.operations:
             where[fate.old.key] = key_of[(app, number)]
 

@@ -31,9 +31,11 @@ from .checkplan import (
     check_replacement_graph,
     graph_with_new_migrations,
 )
+from .compact import compact
 from .conf import RemakeSettings
 from .errors import NotReady, PlanError
 from .inventory import OperationKey, RunBefore
+from .mutate import set_attributes
 from .placement import place
 from .project import why_not_remade
 from .references import rewrite_names
@@ -94,16 +96,6 @@ class Plan:
     @property
     def new_operation_count(self) -> int:
         return sum(len(item.migration.operations) for item in self.new)
-
-
-def _set(migration: Migration, **attributes: object) -> None:
-    """Set attributes on a Migration instance.
-
-    django-stubs declares them as class variables, but Django itself sets them
-    on the autodetector's instances (see ``arrange_for_graph``), and so do we.
-    """
-    for name, value in attributes.items():
-        setattr(migration, name, value)
 
 
 def first_party_free_state(snapshot: Snapshot) -> ProjectState:
@@ -201,7 +193,7 @@ def _add_extensions(
                 ) from exc
             operations.append(operation_class())
         first = changes[app_label][0]
-        _set(first, operations=operations + list(first.operations))
+        set_attributes(first, operations=operations + list(first.operations))
 
 
 def build_plan(
@@ -230,6 +222,7 @@ def build_plan(
         graph=base_graph, trim_to_apps=labels, migration_name=placeholder
     )
     changes = {label: migs for label, migs in changes.items() if label in labels}
+    compact(changes)
     old_nodes = snapshot.old_nodes()
     where = place(changes, fates, table_apps(labels), placeholder)
     if not changes and old_nodes:
@@ -254,12 +247,12 @@ def build_plan(
             dependencies = [
                 renames.get((d[0], d[1]), d) for d in migration.dependencies
             ]
-            _set(migration, dependencies=dependencies, initial=True)
+            set_attributes(migration, dependencies=dependencies, initial=True)
 
     _add_extensions(changes, config)
     for app_label, targets in config.run_before.items():
         if app_label in changes:
-            _set(changes[app_label][0], run_before=list(targets))
+            set_attributes(changes[app_label][0], run_before=list(targets))
     placements = {op: renames.get(key, key) for op, key in where.items()}
 
     directories = {app.label: app.directory for app in snapshot.apps}
@@ -274,7 +267,7 @@ def build_plan(
             edges.append((source, target))
         else:  # "source runs before target": the new migration depends on it
             migration = by_key[target]
-            _set(migration, dependencies=[*migration.dependencies, source])
+            set_attributes(migration, dependencies=[*migration.dependencies, source])
     try:
         order = combined_order(changes, base_graph, snapshot, app_order, retargets)
     except CycleError as exc:
@@ -299,7 +292,7 @@ def build_plan(
             for recorded in snapshot.recorded_names(old):
                 if recorded not in names:
                     names.append(recorded)
-        _set(migration, replaces=names)
+        set_attributes(migration, replaces=names)
         path = directories[key[0]] / f"{key[1]}.py"
         new.append(NewMigration(migration, path, replaced))
 
@@ -496,7 +489,7 @@ def _keep_run_before(
         migration = graph.nodes[fits[0]]
         assert migration is not None
         if item.target not in migration.run_before:
-            _set(migration, run_before=[*migration.run_before, item.target])
+            set_attributes(migration, run_before=[*migration.run_before, item.target])
         graph.add_dependency(None, item.target, fits[0], skip_validation=True)
 
 

@@ -1,0 +1,9 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("left", "0001_initial")]
+
+    operations = [
+        migrations.AddField(model_name="thing", name="size", field=models.IntegerField(default=0)),
+    ]

@@ -1,0 +1,1 @@
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "left", "right", "django_remake"]
