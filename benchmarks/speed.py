@@ -553,8 +553,8 @@ def bench_preset(
     counted = count_operations(old, sqlite_work)
     result.first_party_migrations = counted["files"]
     result.models = counted["models"]
-    result.operations["old"] = counted["operations"]
-    result.files["old"] = counted["files"]
+    result.operations["old history"] = counted["operations"]
+    result.files["old history"] = counted["files"]
     log(
         f"[{preset}] {counted['files']} first-party migrations, {counted['models']} models"
     )
@@ -635,10 +635,7 @@ def bench_preset(
             notes = [
                 line.strip()
                 for line in out.splitlines()
-                if "at once" in line
-                or "remade" in line.lower()
-                and ":" in line
-                and "Applying" not in line
+                if "at once" in line or re.match(r"\s+\S+\.\d+_remaked\S*: ", line)
             ]
             if backend == "sqlite":
                 result.fast_notes = " / ".join(notes[:6])
@@ -685,7 +682,9 @@ def _remake(
     def fresh_copy(prefix: str) -> tuple[Path, Database]:
         number = next(copies)
         target = work / f"{prefix}-{number}"
-        shutil.copytree(old, target, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            old, target, ignore=shutil.ignore_patterns("__pycache__", ".django-remake*")
+        )
         database = _database_name("sqlite", work, f"{prefix}-{number}")
         database.copy_from(applied)
         return target, database
@@ -719,6 +718,7 @@ def _remake(
             ),
             prepare=make_empty,
         )
+        dry, _database = fresh_copy("dry")
         for name, extra in (
             ("dry_run_no_verify", ["--no-verify-schema"]),
             ("dry_run", []),
@@ -726,8 +726,9 @@ def _remake(
             result.remake[name] = repeat(
                 options,
                 f"[{preset}] remakemigrations --dry-run {' '.join(extra)}".rstrip(),
+                # On a copy: a run stopped by the timeout leaves its lock.
                 lambda extra=extra: manage(
-                    old,
+                    dry,
                     applied,
                     "remakemigrations",
                     "--dry-run",
@@ -774,21 +775,38 @@ def _remake(
         )
         if "remake" not in skip:
             result.remake[name] = figure
-    remade = made.get("full") or made.get("no_verify")
+    remade = made.get("full")
+    result.remade_from = "remakemigrations --no-input"
     if remade is None:
-        return None
-    result.remade_from = (
-        "remakemigrations --no-input"
-        if "full" in made
-        else "remakemigrations --no-input --no-verify-schema (the full run was stopped)"
-    )
+        # Without the proof every RunPython is carried, and carried code runs
+        # against the current models: the generated data migrations then fail
+        # on a new database. The proof would have dropped them (they change
+        # nothing there), so drop them here too.
+        result.remade_from = (
+            "remakemigrations --no-input --no-verify-schema --drop-data-migrations "
+            "(the full run did not finish)"
+        )
+        project, database = fresh_copy("dropped")
+        options.log(f"[{preset}] {result.remade_from}")
+        sample, _out = manage(
+            project,
+            database,
+            "remakemigrations",
+            "--no-input",
+            "--no-verify-schema",
+            "--drop-data-migrations",
+            timeout=options.timeout,
+        )
+        if sample.stopped:
+            return None
+        remade = project
     counted = count_operations(remade, applied)
-    result.operations["remade"] = counted["operations"]
-    result.files["remade"] = counted["files"]
-    if "no_verify" in made and made["no_verify"] is not remade:
+    result.operations["remade history"] = counted["operations"]
+    result.files["remade history"] = counted["files"]
+    if "no_verify" in made:
         counted = count_operations(made["no_verify"], applied)
-        result.operations["remade --no-verify-schema"] = counted["operations"]
-        result.files["remade --no-verify-schema"] = counted["files"]
+        result.operations["remade, --no-verify-schema"] = counted["operations"]
+        result.files["remade, --no-verify-schema"] = counted["files"]
     if "compact" not in skip:
         project, database = fresh_copy("uncompacted")
         env = {**project_env(database), "PYTHONPATH": str(project)}
@@ -800,10 +818,10 @@ def _remake(
         )
         if "compact: none" not in out:
             counted = count_operations(project, database)
-            result.operations["remade --no-verify-schema, compact off"] = counted[
+            result.operations["remade, --no-verify-schema, compact off"] = counted[
                 "operations"
             ]
-            result.files["remade --no-verify-schema, compact off"] = counted["files"]
+            result.files["remade, --no-verify-schema, compact off"] = counted["files"]
     # The remade history must describe the same models.
     manage(remade, applied, "makemigrations", "--check", "--dry-run")
     return remade
@@ -879,7 +897,15 @@ def tables(results: Sequence[Result]) -> str:
                 ]
             )
     if rows:
-        parts.append(
+        notes = [
+            f"- {r.preset}: remade by `{r.remade_from}`"
+            + (f"; the fast path at `-v 2`: {r.fast_notes}" if r.fast_notes else "")
+            for r in results
+            if r.remade_from
+        ]
+        parts.append("\n".join(notes))
+        parts.insert(
+            -1,
             "**Fresh `migrate`** (CPU s / wall s)\n\n"
             + _table(
                 [
@@ -894,7 +920,7 @@ def tables(results: Sequence[Result]) -> str:
                     "peak MB (a / b / c / d)",
                 ],
                 rows,
-            )
+            ),
         )
     rows = []
     for r in results:
@@ -1006,7 +1032,7 @@ def operations_table(r: Result) -> str:
     )
     rows.append(["migration files", *(str(r.files.get(c, "–")) for c in columns)])
     return f"**Operations per type, {r.preset}** (first-party apps)\n\n" + _table(
-        ["operation", *(f"{c} history" for c in columns)], rows
+        ["operation", *columns], rows
     )
 
 

@@ -45,8 +45,8 @@ def test_tiny_preset_generates_once_and_renders_the_tables(tmp_path: Path) -> No
     assert counted["operations"]["CreateModel"] == counted["models"] > 0
 
     result = speed.Result("tiny", apps, per_app, counted["files"], counted["models"])
-    result.operations["old"] = counted["operations"]
-    result.files["old"] = counted["files"]
+    result.operations["old history"] = counted["operations"]
+    result.files["old history"] = counted["files"]
     options = speed.Options(repeat=1)
     floor = speed.repeat(
         options,
