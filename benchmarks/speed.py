@@ -323,6 +323,95 @@ class Options:
     log: Callable[[str], None] = lambda text: None
 
 
+def _sample_line(label: str, sample: Sample) -> str:
+    """One sample as the log shows it (and ``--from-log`` reads it back)."""
+    return (
+        f"  {label}: {'stopped after' if sample.stopped else 'took'} {sample.wall:.2f} s "
+        f"wall, {sample.cpu:.2f} s CPU, {sample.rss_mb:.0f} MB (load {sample.load:.1f})"
+    )
+
+
+SAMPLE_LINE = re.compile(
+    r"^  \[(?P<preset>\w+)\] (?P<item>.+): (?P<how>took|stopped after) "
+    r"(?P<wall>[\d.]+) s wall, (?P<cpu>[\d.]+) s CPU, (?P<rss>[\d.]+) MB "
+    r"\(load (?P<load>[\d.]+)\)$"
+)
+SIZE_LINE = re.compile(
+    r"^\[(?P<preset>\w+)\] (?P<files>\d+) first-party migrations, (?P<models>\d+) models$"
+)
+REMAKE_ITEMS = {
+    "makemigrations --check": "makemigrations_check",
+    "makemigrations from empty folders": "makemigrations_empty",
+    "remakemigrations --dry-run --no-verify-schema": "dry_run_no_verify",
+    "remakemigrations --dry-run": "dry_run",
+    "remakemigrations --no-verify-schema": "no_verify",
+    "remakemigrations": "full",
+}
+
+
+def from_log(lines: Iterator[str] | list[str]) -> list[Result]:
+    """Results rebuilt from the samples a run logged (for a run that was
+    stopped before it printed its tables): timings only, no operation counts."""
+    results: dict[str, Result] = {}
+
+    def result(preset: str) -> Result:
+        if preset not in results:
+            apps, per_app = PRESETS[preset]
+            results[preset] = Result(preset, apps, per_app)
+        return results[preset]
+
+    for line in lines:
+        line = line.rstrip("\n")
+        if size := SIZE_LINE.match(line):
+            r = result(size["preset"])
+            r.first_party_migrations = int(size["files"])
+            r.models = int(size["models"])
+            continue
+        if (
+            line.startswith("[")
+            and "remakemigrations --no-input --no-verify-schema --drop" in line
+        ):
+            preset, _, rest = line[1:].partition("] ")
+            result(preset).remade_from = rest
+            continue
+        if line.startswith("[") and "] facts {" in line:
+            preset, _, facts = line[1:].partition("] facts ")
+            r = result(preset)
+            for name, value in json.loads(facts).items():
+                if isinstance(value, dict):
+                    getattr(r, name).update(value)
+                elif value:
+                    setattr(r, name, value)
+            continue
+        match = SAMPLE_LINE.match(line)
+        if not match:
+            continue
+        r = result(match["preset"])
+        sample = Sample(
+            float(match["wall"]),
+            float(match["cpu"]),
+            float(match["rss"]),
+            float(match["load"]),
+            match["how"] == "stopped after",
+        )
+        item = match["item"]
+        if item in REMAKE_ITEMS:
+            group = r.remake
+            name = REMAKE_ITEMS[item]
+        elif item.startswith("migrate, nothing to apply, "):
+            group, name = r.noop, item.rpartition(", ")[2]
+        else:
+            backend, _, what = item.partition(": ")
+            kind, _, name = what.partition(", ")
+            groups = r.migrate if kind == "fresh migrate" else r.test
+            group = groups.setdefault(backend, {})
+        group.setdefault(name, Figure()).samples.append(sample)
+    for r in results.values():
+        if not r.remade_from and r.remake.get("full") and r.remake["full"].finished:
+            r.remade_from = "remakemigrations --no-input"
+    return list(results.values())
+
+
 def repeat(
     options: Options,
     label: str,
@@ -338,10 +427,7 @@ def repeat(
         options.log(f"{label} {attempt + 1}/{options.repeat}")
         sample, _out = once()
         figure.samples.append(sample)
-        options.log(
-            f"  {label}: {'stopped after' if sample.stopped else 'took'} {sample.wall:.2f} s "
-            f"wall, {sample.cpu:.2f} s CPU, {sample.rss_mb:.0f} MB (load {sample.load:.1f})"
-        )
+        options.log(_sample_line(label, sample))
         if sample.stopped or sample.wall > options.slow_seconds:
             break
     return figure
@@ -579,6 +665,11 @@ def bench_preset(
                 if "No migrations to apply." not in out:
                     raise BenchmarkError(f"migrate applied something:\n{out}")
                 result.noop[name].samples.append(sample)
+                log(
+                    _sample_line(
+                        f"[{preset}] migrate, nothing to apply, {name}", sample
+                    )
+                )
         env = {**project_env(applied), "PYTHONPATH": str(old)}
         sys.path.insert(0, str(HERE))
         from migrate_cost import CHILD
@@ -586,7 +677,10 @@ def bench_preset(
         _sample, out = run([sys.executable, "-c", CHILD, "15"], old, env)
         result.in_process = "; ".join(out.strip().splitlines())
 
-    remade = _remake(result, old, applied, work, options, skip)
+    if {"remake", "fast", "executor", "test", "compact"} <= skip:
+        remade = None  # nothing needs a remade project
+    else:
+        remade = _remake(result, old, applied, work, options, skip)
 
     migrate_options = options
     for backend in backends:
@@ -664,6 +758,12 @@ def bench_preset(
                 )
         database.drop()
     applied.drop()
+    # What the tables need besides the samples, for --from-log.
+    facts = {
+        name: getattr(result, name)
+        for name in ("operations", "files", "in_process", "fast_notes", "remade_from")
+    }
+    log(f"[{preset}] facts {json.dumps(facts)}")
     return result
 
 
@@ -1193,6 +1293,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep", action="store_true", help="keep the work directory (path is printed)"
     )
+    parser.add_argument(
+        "--from-log",
+        type=Path,
+        action="append",
+        help="only render the tables from the samples in this log (the standard "
+        "error of an earlier run that did not finish)",
+    )
     args = parser.parse_args(argv)
     args.argv = argv
     presets = [p for p in args.presets.split(",") if p]
@@ -1232,14 +1339,23 @@ def main(argv: list[str] | None = None) -> int:
                 noop_repeat=args.noop_repeat,
             )
 
-    # Presets may run side by side (--jobs): every command is a subprocess,
-    # so the threads only wait. CPU seconds hold; wall seconds then grow.
-    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = list(pool.map(one, presets))
+    if args.from_log:
+        lines = [line for path in args.from_log for line in path.open()]
+        results = [r for r in from_log(lines) if r.preset in presets]
+        started = args.from_log[0].stat().st_mtime
+    else:
+        # Presets may run side by side (--jobs): every command is a subprocess,
+        # so the threads only wait. CPU seconds hold; wall seconds then grow.
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            results = list(pool.map(one, presets))
     loads.extend(sample.load for r in results for sample in r.samples())
     loads.append(os.getloadavg()[0])
     env = environment(started, loads)
     text = header(env, args, time.time() - started) + "\n\n" + tables(results)
+    if args.from_log:
+        text = text.replace(" Total 0 min.", "")
+        for path in args.from_log:
+            text = text.replace(f" --from-log {path}", "")
     print(text)
     if args.output:
         args.output.write_text(text + "\n")
