@@ -92,3 +92,32 @@ def test_tiny_preset_generates_once_and_renders_the_tables(tmp_path: Path) -> No
     updated = docs.read_text()
     assert text in updated
     assert updated.count(speed.BEGIN) == updated.count(speed.END) == 1
+
+
+def test_tables_from_the_log_of_a_run_that_did_not_finish() -> None:
+    speed = _speed()
+    lines = [
+        "[tiny] 6 first-party migrations, 7 models",
+        speed._sample_line(
+            "[tiny] sqlite: fresh migrate, floor", speed.Sample(3, 1, 50, 2)
+        ),
+        speed._sample_line(
+            "[tiny] sqlite: fresh migrate, fast", speed.Sample(4, 1.5, 60, 2)
+        ),
+        speed._sample_line(
+            "[tiny] sqlite: fresh migrate, fast", speed.Sample(5, 2.5, 60, 2)
+        ),
+        speed._sample_line("[tiny] remakemigrations", speed.Sample(9, 3, 70, 2)),
+        speed._sample_line(
+            "[tiny] migrate, nothing to apply, with_app", speed.Sample(1, 0.5, 40, 2)
+        ),
+        '[tiny] facts {"operations": {"old history": {"CreateModel": 7}}, '
+        '"files": {"old history": 6}, "in_process": "", "fast_notes": "", '
+        '"remade_from": ""}',
+    ]
+    [result] = speed.from_log(lines)
+    assert (result.first_party_migrations, result.models) == (6, 7)
+    assert result.ratios("sqlite")["fast/floor"] == 2.0  # median 2.0 over 1.0
+    assert result.remade_from == "remakemigrations --no-input"
+    assert result.noop["with_app"].cpu == 0.5
+    assert "| CreateModel | 7 |" in speed.tables([result])
