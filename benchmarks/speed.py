@@ -367,13 +367,6 @@ def from_log(lines: Iterator[str] | list[str]) -> list[Result]:
             r.first_party_migrations = int(size["files"])
             r.models = int(size["models"])
             continue
-        if (
-            line.startswith("[")
-            and "remakemigrations --no-input --no-verify-schema --drop" in line
-        ):
-            preset, _, rest = line[1:].partition("] ")
-            result(preset).remade_from = rest
-            continue
         if line.startswith("[") and "] facts {" in line:
             preset, _, facts = line[1:].partition("] facts ")
             r = result(preset)
@@ -390,6 +383,13 @@ def from_log(lines: Iterator[str] | list[str]) -> list[Result]:
                     getattr(r, name).update(value)
                 elif value:
                     setattr(r, name, value)
+            continue
+        if (
+            line.startswith("[")
+            and "remakemigrations --no-input --no-verify-schema --drop" in line
+        ):
+            preset, _, rest = line[1:].partition("] ")
+            result(preset).remade_from = rest
             continue
         match = SAMPLE_LINE.match(line)
         if not match:
@@ -1361,7 +1361,8 @@ def main(argv: list[str] | None = None) -> int:
     env = environment(started, loads)
     text = header(env, args, time.time() - started) + "\n\n" + tables(results)
     if args.from_log:
-        text = text.replace(" Total 0 min.", "")
+        text = re.sub(r" Total \d+ min\.", "", text)
+        text = text.replace("Measured ", "Rebuilt from the log of a run that ended ", 1)
         for path in args.from_log:
             text = text.replace(f" --from-log {path}", "")
     print(text)
