@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_remake import remake, report
+from django_remake.console import ProgressPrinter
 from django_remake.errors import Recovered, RemakeError
 
 
@@ -112,10 +113,13 @@ class Command(BaseCommand):
             drop_operations=tuple(drop_operation),
             drop_data_migrations=drop_data_migrations,
         )
+        self.progress = ProgressPrinter(
+            self.stdout, self.stderr, self.style, verbosity, self.stdout.isatty()
+        )
         try:
             with (
                 remake.exclusive(dry_run),
-                remake.prepare(wanted, self._progress) as prepared,
+                remake.prepare(wanted, self.progress) as prepared,
             ):
                 self._say(
                     report.plan_lines(
@@ -130,47 +134,24 @@ class Command(BaseCommand):
                 if interactive and sys.stdin.isatty() and not self._confirm(prepared):
                     self.stdout.write("Nothing was changed.")
                     return
-                result = remake.execute(prepared, self._progress)
+                result = remake.execute(prepared, self.progress)
         except Recovered as exc:
+            self.progress.end_line()
             for line in exc.restored:
                 self.stdout.write(f"  {line}")
             raise CommandError(str(exc)) from exc
         except RemakeError as exc:
             raise CommandError(str(exc)) from exc
-        if result.requested and verbosity >= 1:
-            self.stdout.write(
-                "New databases differ where operations were dropped as asked:"
-            )
-            for line in result.requested:
-                self.stdout.write(f"  {line}")
-        if result.leftovers and verbosity >= 1:
-            self.stdout.write(
-                "Left in existing databases by the old history, and rightly not in "
-                "new ones (the models do not describe them):"
-            )
-            for line in result.leftovers:
-                self.stdout.write(f"  {line}")
-        if verbosity >= 1:
-            self.stdout.write(self.style.SUCCESS(report.summary_line(result)))
+        finally:
+            self.progress.end_line()
+        self._say(report.result_lines(result))
 
-    def _say(self, lines: list[report.Line]) -> None:
-        if self.verbosity < 1:
+    def _say(self, lines: list[report.Line], level: int = 1) -> None:
+        if self.verbosity < level:
             return
+        self.progress.end_line()
         for style, text in lines:
             self.stdout.write(getattr(self.style, style)(text) if style else text)
-
-    def _progress(self, event: remake.Progress) -> None:
-        if event.state == "warning":
-            self.stderr.write(self.style.WARNING(event.message))
-        elif self.verbosity < 1:
-            return
-        elif event.step == "post-command":
-            if event.state == "start":
-                self.stdout.write(self.style.MIGRATE_HEADING(event.message))
-            else:
-                self.stdout.write(event.message)
-        elif event.step == "build" and event.state == "start":
-            self.stdout.write(f"{event.message}...")
 
     def _confirm(self, prepared: remake.Prepared) -> bool:
         try:
