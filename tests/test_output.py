@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 from django.core.management.color import color_style
 
@@ -103,3 +104,72 @@ def test_force_color_styles_the_plan(migrated_shop: Project) -> None:
     assert "\x1b" not in plain.stdout
     # Without the escape codes, the same text.
     assert ANSI.sub("", coloured.stdout) == plain.stdout
+
+
+def test_verbosity_1_fits_a_screen_with_many_apps(tmp_path: Path) -> None:
+    """Past 20 apps, -v 1 counts the rest; -v 2 lists every app and migration."""
+    project = Project(tmp_path / "many", "sqlite")
+    labels = [f"app{number:02d}" for number in range(23)]
+    for label in labels:
+        project.write(f"{label}/__init__.py", "")
+        project.write(f"{label}/migrations/__init__.py", "")
+        project.write(
+            f"{label}/models.py",
+            """
+            from django.db import models
+
+
+            class Thing(models.Model):
+                name = models.CharField(max_length=10)
+            """,
+        )
+        project.write(
+            f"{label}/migrations/0001_initial.py",
+            """
+            from django.db import migrations, models
+
+
+            class Migration(migrations.Migration):
+                initial = True
+                operations = [
+                    migrations.CreateModel(
+                        name="Thing",
+                        fields=[
+                            ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                            ("name", models.CharField(max_length=10)),
+                        ],
+                    ),
+                ]
+            """,
+        )
+        project.write(
+            f"{label}/migrations/0002_second.py",
+            f"""
+            from django.db import migrations
+
+
+            class Migration(migrations.Migration):
+                dependencies = [("{label}", "0001_initial")]
+            """,
+        )
+    project.write(
+        "project_settings.py", f"INSTALLED_APPS = {[*labels, 'django_remake']!r}\n"
+    )
+    project.use_databases(default=project.new_database())
+    project.manage("migrate", "-v", "0")
+    try:
+        summary = project.manage(
+            "remakemigrations", "--dry-run", "--no-verify-schema"
+        ).stdout
+        detailed = project.manage(
+            "remakemigrations", "--dry-run", "--no-verify-schema", "-v", "2"
+        ).stdout
+    finally:
+        project.close()
+
+    app_lines = [line for line in summary.splitlines() if line.startswith("  app")]
+    assert app_lines == [f"  {label}: 2 migrations -> 1" for label in labels[:20]]
+    assert "  ... and 3 more apps (-v 2 lists them)\n" in summary
+    assert len(summary.splitlines()) < 30, summary
+    for label in labels:
+        assert f"  {label}: 2 migrations -> 1\n    {label}/migrations/" in detailed
