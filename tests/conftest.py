@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -47,6 +48,65 @@ def make_project(tmp_path: Path, backend: str) -> Iterator[Callable[[str], Proje
     yield make
     for project in made:
         project.close()
+
+
+MakeProject = Callable[[str], Project]
+
+
+@pytest.fixture
+def sqlite_project(tmp_path: Path) -> MakeProject:
+    """Like ``make_project``, on SQLite only: for cases no backend changes."""
+
+    def make(scenario: str) -> Project:
+        project = Project.from_scenario(scenario, tmp_path / scenario, "sqlite")
+        project.use_databases(default=project.new_database())
+        return project
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def migrated_database(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[str], Path]:
+    """An SQLite file that ``migrate`` built once per scenario, to copy from.
+
+    Migrating costs a subprocess; most cases here only need *a* fully migrated
+    database, so each gets a byte-for-byte copy of one that Django migrated.
+    """
+    built: dict[str, Path] = {}
+
+    def get(scenario: str) -> Path:
+        if scenario not in built:
+            root = tmp_path_factory.mktemp(f"migrated_{scenario}")
+            project = Project.from_scenario(scenario, root / scenario, "sqlite")
+            project.use_databases(default=project.new_database())
+            project.manage("migrate")
+            built[scenario] = Path(project.databases[0].settings["NAME"])
+        return built[scenario]
+
+    return get
+
+
+@pytest.fixture
+def migrated(
+    sqlite_project: MakeProject, migrated_database: Callable[[str], Path]
+) -> MakeProject:
+    """A project on SQLite whose database has applied every migration."""
+
+    def make(scenario: str) -> Project:
+        project = sqlite_project(scenario)
+        shutil.copyfile(
+            migrated_database(scenario), project.databases[0].settings["NAME"]
+        )
+        return project
+
+    return make
+
+
+@pytest.fixture
+def migrated_shop(migrated: MakeProject) -> Project:
+    return migrated("shop")
 
 
 REMAKED = re.compile(r"^\d{4}_remaked_\d{8}(_\d+)?\.py$")

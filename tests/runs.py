@@ -1,4 +1,8 @@
-"""Runs that are stopped on purpose: fault injection and paused processes.
+"""Runs that are stopped on purpose, or watched as a user sees them.
+
+:func:`in_terminal` runs a command on a pseudo-terminal, as typed at a shell,
+and :func:`screen` shows what its output leaves on the screen once the
+lines it rewrote in place (``\r``) are rewritten.
 
 ``DJANGO_REMAKE_FAULT=<point>:<action>`` (``django_remake.fileops.fault_point``)
 stops a real run at a named stage or just before its N-th file operation
@@ -9,10 +13,16 @@ held, so that a test can start a second one beside it.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pty
+import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
+import time
 from pathlib import Path
 
 from .harness import Project
@@ -88,3 +98,70 @@ def single_error(result: subprocess.CompletedProcess[str]) -> str:
         result.stderr
     )
     return result.stderr[len("CommandError: ") : -1]
+
+
+def in_terminal(
+    project: Project,
+    *args: str,
+    answer: str = "",
+    prompt: str = "",
+    columns: int = 200,
+    timeout: float = 600,
+) -> subprocess.CompletedProcess[str]:
+    """``manage.py *args`` with a pseudo-terminal as stdin, stdout and stderr
+    (``columns`` wide), typing ``answer`` once ``prompt`` is on the screen, as
+    a user would. Its ``stdout`` is every character the terminal showed
+    (stderr and the echoed answer included), with ``\r\n`` as ``\n``."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    env = environment(project)
+    env.pop("COLUMNS", None)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", *args],
+            cwd=project.root,
+            env=env,
+            stdin=follower,
+            stdout=follower,
+            stderr=follower,
+        )
+    finally:
+        os.close(follower)
+    received = bytearray()
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 1)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: every copy of the terminal is closed
+                break
+            if not chunk:
+                break
+            received += chunk
+            if answer and prompt.encode() in received:
+                os.write(leader, answer.encode())
+                answer = ""
+        returncode = process.wait(timeout=max(deadline - time.monotonic(), 1))
+    finally:
+        os.close(leader)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    text = received.decode(errors="replace").replace("\r\n", "\n")
+    return subprocess.CompletedProcess(process.args, returncode, text, "")
+
+
+def screen(text: str) -> str:
+    """What ``text`` leaves on a terminal: each ``\r`` goes back to the start
+    of the line and what follows overwrites it; the blanks that padded a
+    rewritten line are dropped."""
+    lines = []
+    for raw in text.split("\n"):
+        line = ""
+        for part in raw.split("\r"):
+            line = part + line[len(part) :]
+        lines.append(line.rstrip() if "\r" in raw else line)
+    return "\n".join(lines)

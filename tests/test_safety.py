@@ -24,11 +24,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import shutil
 import signal
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,62 +53,6 @@ INTERRUPTED = (
 MakeProject = Callable[[str], Project]
 #: what a remake prints first: it observes the old history on a new database
 BUILD_OLD = "Building the old history on a new database for 'default'...\n"
-
-
-@pytest.fixture
-def sqlite_project(tmp_path: Path) -> MakeProject:
-    """Like ``make_project``, on SQLite only: for cases no backend changes."""
-
-    def make(scenario: str) -> Project:
-        project = Project.from_scenario(scenario, tmp_path / scenario, "sqlite")
-        project.use_databases(default=project.new_database())
-        return project
-
-    return make
-
-
-@pytest.fixture(scope="session")
-def migrated_database(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Callable[[str], Path]:
-    """An SQLite file that ``migrate`` built once per scenario, to copy from.
-
-    Migrating costs a subprocess; most cases here only need *a* fully migrated
-    database, so each gets a byte-for-byte copy of one that Django migrated.
-    """
-    built: dict[str, Path] = {}
-
-    def get(scenario: str) -> Path:
-        if scenario not in built:
-            root = tmp_path_factory.mktemp(f"migrated_{scenario}")
-            project = Project.from_scenario(scenario, root / scenario, "sqlite")
-            project.use_databases(default=project.new_database())
-            project.manage("migrate")
-            built[scenario] = Path(project.databases[0].settings["NAME"])
-        return built[scenario]
-
-    return get
-
-
-@pytest.fixture
-def migrated(
-    sqlite_project: MakeProject, migrated_database: Callable[[str], Path]
-) -> MakeProject:
-    """A project on SQLite whose database has applied every migration."""
-
-    def make(scenario: str) -> Project:
-        project = sqlite_project(scenario)
-        shutil.copyfile(
-            migrated_database(scenario), project.databases[0].settings["NAME"]
-        )
-        return project
-
-    return make
-
-
-@pytest.fixture
-def migrated_shop(migrated: MakeProject) -> Project:
-    return migrated("shop")
 
 
 # -- helpers -------------------------------------------------------------------
@@ -357,7 +299,9 @@ def test_a_read_only_project_is_refused_but_can_be_dry_run(
         f"The folder {root} is not writable ({strerror}). Fix its permissions "
         f"(for example `chmod u+w {root}`) and run the command again."
     )
-    assert dry_run.stdout.startswith(BUILD_OLD + "Planned migrations:\n"), dry_run.stdout
+    assert dry_run.stdout.startswith(BUILD_OLD + "Planned migrations:\n"), (
+        dry_run.stdout
+    )
     assert dry_run.stdout.endswith("Old migration files to delete: 5\n")
 
 
@@ -682,18 +626,24 @@ def test_dry_run_writes_nothing(make_project: MakeProject) -> None:
 
     assert project.tree_hashes() == before
     assert not (project.root / WORK_DIR).exists()
-    date = re.search(r"_remaked_(\d{8})\.py", out)
+    date = re.search(r"shop\.0001_remaked_(\d{8}):", out)
     assert date, out
     assert out == (
         BUILD_OLD + "Planned migrations:\n"
         "  shop: 5 migrations -> 1\n"
-        f"    shop/migrations/0001_remaked_{date.group(1)}.py\n"
-        "      replaces 5 of 'shop'\n"
         "Old operations the models cannot re-create (1 operation): 1 carried.\n"
         "  shop.0003_seed_items #1 RunPython (seed): carried into "
         f"shop.0001_remaked_{date.group(1)}: changed 1 row of 'shop_item'\n"
         "Old migration files to delete: 5\n"
     )
+    # -v 2: one line per new migration, and every file to delete.
+    detailed = project.manage("remakemigrations", "--dry-run", "-v", "2").stdout
+    assert (
+        "  shop: 5 migrations -> 1\n"
+        f"    shop/migrations/0001_remaked_{date.group(1)}.py: replaces 5 of 'shop'\n"
+        "Old operations"
+    ) in detailed, detailed
+    assert "    - " not in detailed  # operations only at -v 3
 
 
 def test_dry_run_verbosity_3_prints_the_files(migrated_shop: Project) -> None:
@@ -726,30 +676,11 @@ def test_no_terminal_no_question(migrated_shop: Project) -> None:
 
 
 def in_terminal(project: Project, answer: str) -> subprocess.CompletedProcess[str]:
-    """Run the command with a pseudo-terminal as stdin, typing ``answer``."""
-    if shutil.which("script") is None:
-        pytest.skip("the `script` utility (util-linux) is not installed")
-    command = shlex.join(
-        [sys.executable, "manage.py", "remakemigrations", "--no-color"]
+    """Run the command on a terminal, typing ``answer``; ``stdout`` is the screen."""
+    result = runs.in_terminal(
+        project, "remakemigrations", "--no-color", answer=answer, prompt="[y/N] "
     )
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(project.root),
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    result = subprocess.run(
-        ["script", "-qec", command, "/dev/null"],
-        cwd=project.root,
-        env=env,
-        input=answer,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    out = result.stdout.replace("\r\n", "\n")
-    # The terminal echoes the answer as soon as it is typed: before any output.
-    result.stdout = out[len(answer) :] if out.startswith(answer) else out
+    result.stdout = runs.screen(result.stdout)
     return result
 
 
@@ -765,9 +696,13 @@ def test_terminal_answer_no_changes_nothing(
     result = in_terminal(migrated_shop, answer)
 
     assert result.returncode == 0, result
-    assert result.stdout.startswith(BUILD_OLD + "Planned migrations:\n"), result.stdout
+    assert re.match(
+        r"Building the old history on a new database for 'default'\.\.\. "
+        r"19/19 migrations, done \(\d+\.\ds\)\nPlanned migrations:\n",
+        result.stdout,
+    ), result.stdout
     assert result.stdout.endswith(
-        f"Old migration files to delete: 5\n{PROMPT}Nothing was changed.\n"
+        f"Old migration files to delete: 5\n{PROMPT}{answer}Nothing was changed.\n"
     ), result.stdout
     assert migrated_shop.tree_hashes() == before
     assert not (migrated_shop.root / WORK_DIR).exists()
@@ -777,7 +712,7 @@ def test_terminal_end_of_input_changes_nothing(migrated_shop: Project) -> None:
     """Ctrl-D at the prompt means no, like an empty answer."""
     before = migrated_shop.tree_hashes()
 
-    result = in_terminal(migrated_shop, "")
+    result = in_terminal(migrated_shop, "\x04")  # Ctrl-D
 
     assert migrated_shop.tree_hashes() == before
     assert not (migrated_shop.root / WORK_DIR).exists()

@@ -17,8 +17,9 @@ as information; every other difference fails the run.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from . import throwaway
@@ -26,9 +27,11 @@ from .carry import CARRY, DROP, RECREATE, Fate
 from .errors import NotReady, VerifyError
 from .inventory import OldOperation, OperationKey, tables_of
 from .observe import Effect
+from .progress import ProgressCallback, step
 from .snapshot import Snapshot
 
-Report = Callable[[str], None]
+#: the step name of building and comparing throwaway databases
+STEP = "build"
 
 
 @dataclass
@@ -52,7 +55,9 @@ def not_observed(why: str) -> Observation:
 
 
 def observe(
-    inventory: Sequence[OldOperation], aliases: Sequence[str], report: Report
+    inventory: Sequence[OldOperation],
+    aliases: Sequence[str],
+    progress: ProgressCallback,
 ) -> Observation:
     """Build the old history on a new database for each distinct database of
     ``aliases``, observing the operations of ``inventory`` that may be carried."""
@@ -61,9 +66,10 @@ def observe(
     found: list[Mapping[OperationKey, Effect]] = []
     try:
         for alias in throwaway.aliases_to_check(aliases):
-            report(f"Building the old history on a new database for '{alias}'")
+            message = f"Building the old history on a new database for '{alias}'"
             try:
-                built = throwaway.build(alias, "old", observe=keys)
+                with step(progress, STEP, message, "migrations") as count:
+                    built = throwaway.build(alias, "old", observe=keys, progress=count)
             except throwaway.SchemaCheckError as exc:
                 if exc.stage != "create":
                     raise NotReady(
@@ -132,7 +138,7 @@ def prove(
     fates: Sequence[Fate],
     placements: Mapping[OperationKey, tuple[str, str]],
     snapshot: Snapshot,
-    report: Report,
+    progress: ProgressCallback,
 ) -> Proof:
     """Build the new history beside each old build and compare; raise
     :class:`VerifyError` naming every real difference."""
@@ -140,10 +146,18 @@ def prove(
     leftovers: list[str] = []
     requested: list[str] = []
     for alias, old in observation.builds.items():
-        report(f"Building the new history on a new database for '{alias}'")
+        message = f"Building the new history on a new database for '{alias}'"
         try:
-            with throwaway.throwaway(alias, "new") as new:
-                comparison = throwaway.compare(alias, old, new, rows=True)
+            with contextlib.ExitStack() as stack:
+                with step(progress, STEP, message, "migrations") as count:
+                    new = stack.enter_context(
+                        throwaway.throwaway(alias, "new", progress=count)
+                    )
+                message = f"Comparing the old and the new database of '{alias}'"
+                with step(progress, STEP, message) as count:
+                    comparison = throwaway.compare(
+                        alias, old, new, rows=True, progress=count
+                    )
         except throwaway.SchemaCheckError as exc:
             raise VerifyError(_explain_failed_build(exc, fates, placements)) from exc
         failures = []

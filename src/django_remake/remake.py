@@ -19,7 +19,7 @@ import contextlib
 import datetime
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +40,19 @@ from . import (
     writer,
 )
 from .errors import ApplyError, Interrupted, NotReady, RemakeError, VerifyError
+from .progress import INFO, WARNING, Progress, ProgressCallback, ignore, step
+
+__all__ = [
+    "Options",
+    "Prepared",
+    "Progress",
+    "ProgressCallback",
+    "Result",
+    "exclusive",
+    "execute",
+    "prepare",
+    "remake",
+]
 
 
 @dataclass(frozen=True)
@@ -58,27 +71,6 @@ class Options:
     drop_operations: tuple[str, ...] = ()
     #: drop every RunPython and RunSQL that creates no schema object
     drop_data_migrations: bool = False
-
-
-@dataclass(frozen=True)
-class Progress:
-    """One thing that happened; ``step`` names the stage of the pipeline.
-
-    ``state`` is ``"start"`` or ``"done"`` for a long step, ``"info"`` for a
-    line of output (a post command's), ``"warning"`` for something the user
-    should read.
-    """
-
-    step: str
-    state: str
-    message: str
-
-
-ProgressCallback = Callable[[Progress], None]
-
-
-def _ignore(event: Progress) -> None:
-    pass
 
 
 @dataclass
@@ -129,7 +121,7 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def prepare(options: Options, progress: ProgressCallback = _ignore) -> Prepared:
+def prepare(options: Options, progress: ProgressCallback = ignore) -> Prepared:
     """Inspect the project and plan the new history; writes nothing.
 
     Raise :class:`~django_remake.errors.Recovered` after rolling back a run
@@ -148,15 +140,15 @@ def prepare(options: Options, progress: ProgressCallback = _ignore) -> Prepared:
             f"No first-party app with migrations was found under {root}. Set "
             "REMAKE_MIGRATIONS_INCLUDE_APPS to the app labels to remake."
         )
-    progress(Progress("inspect", "start", "Reading the migration history"))
-    snap = snapshot.take_snapshot(
-        project_apps, with_databases=not options.skip_db_check
-    )
+    with step(progress, "inspect", "Reading the migration history"):
+        snap = snapshot.take_snapshot(
+            project_apps, with_databases=not options.skip_db_check
+        )
     if options.skip_db_check:
         progress(
             Progress(
                 "inspect",
-                "warning",
+                WARNING,
                 "--skip-db-check: the databases were NOT checked. Any database "
                 "that is not fully migrated will silently miss schema after the "
                 "remake.",
@@ -189,19 +181,21 @@ def prepare(options: Options, progress: ProgressCallback = _ignore) -> Prepared:
         fates = carry.decide(
             old_operations, observation.effects, rules, not_observed=observation.why_not
         )
-        progress(Progress("plan", "start", "Planning the new history"))
-        apply_step.fault_point("plan")
-        the_plan = plan.build_plan(
-            snap,
-            config,
-            keep_old=options.keep_old,
-            today=datetime.date.today(),
-            fates=fates,
-            run_before=inventory.run_before(snap.graph, snap.old_nodes(), snap.labels),
-        )
-        # Code from any app's migration modules is copied: "0002_x" cannot be
-        # imported by name, and the first-party ones are about to be deleted.
-        files = writer.render(the_plan, include_header=options.include_header)
+        with step(progress, "plan", "Planning the new history"):
+            apply_step.fault_point("plan")
+            the_plan = plan.build_plan(
+                snap,
+                config,
+                keep_old=options.keep_old,
+                today=datetime.date.today(),
+                fates=fates,
+                run_before=inventory.run_before(
+                    snap.graph, snap.old_nodes(), snap.labels
+                ),
+            )
+            # Code from any app's migration modules is copied: "0002_x" cannot be
+            # imported by name, and the first-party ones are about to be deleted.
+            files = writer.render(the_plan, include_header=options.include_header)
     except BaseException:
         observation.close()
         raise
@@ -224,21 +218,18 @@ def _observe(
     old_operations: list[inventory.OldOperation],
     progress: ProgressCallback,
 ) -> proof.Observation:
-    def report(message: str) -> None:
-        progress(Progress("build", "start", message))
-
     if options.skip_db_check:
         observation = proof.not_observed("--skip-db-check: no database was used")
     elif not options.verify_schema:
         observation = proof.not_observed("--no-verify-schema")
     else:
         aliases = snapshot.migrated_aliases(snap.labels)
-        observation = proof.observe(old_operations, aliases, report)
+        observation = proof.observe(old_operations, aliases, progress)
     if observation.effects is None:
         progress(
             Progress(
                 "build",
-                "warning",
+                WARNING,
                 f"Nothing was observed or will be proven ({observation.why_not}): "
                 "every operation the models cannot re-create is carried, unless "
                 "elidable.",
@@ -247,27 +238,24 @@ def _observe(
     return observation
 
 
-def execute(prepared: Prepared, progress: ProgressCallback = _ignore) -> Result:
+def execute(prepared: Prepared, progress: ProgressCallback = ignore) -> Result:
     """Write the planned files, verify and prove them, and undo everything on
     failure. Drops the databases of the observation when done."""
     result = Result(prepared)
-
-    def report(message: str) -> None:
-        progress(Progress("build", "start", message))
-
     with prepared, apply_step.sigterm_unwinds():
-        progress(Progress("write", "start", "Writing the new migrations"))
-        transaction = _apply(prepared)
+        with step(progress, "write", "Writing the new migrations"):
+            transaction = _apply(prepared)
         try:
             apply_step.fault_point("verify")
-            progress(Progress("verify", "start", "Verifying in a fresh process"))
-            verify.require_clean(verify.verify(prepared.aliases))
+            with step(progress, "verify", "Verifying in a fresh process") as count:
+                verified = verify.verify(prepared.aliases, progress=count)
+            verify.require_clean(verified)
             proven = proof.prove(
                 prepared.observation,
                 prepared.plan.fates,
                 prepared.plan.placements,
                 prepared.snapshot,
-                report,
+                progress,
             )
         except (Exception, KeyboardInterrupt, Interrupted) as exc:
             transaction.rollback()
@@ -311,7 +299,7 @@ def exclusive(dry_run: bool = False) -> contextlib.AbstractContextManager[None]:
     )
 
 
-def remake(options: Options, progress: ProgressCallback = _ignore) -> Result:
+def remake(options: Options, progress: ProgressCallback = ignore) -> Result:
     """:func:`prepare`, then :func:`execute`, without asking anyone."""
     with exclusive():
         return execute(prepare(options, progress), progress)
@@ -337,15 +325,15 @@ def _run_post_commands(
 ) -> None:
     for command in commands:
         shown = f"manage.py {' '.join(command)}"
-        progress(Progress("post-command", "start", f"Running: {shown}"))
-        done = subprocess.run(
-            [sys.executable, "-m", "django", *command],
-            env=children.environment(),
-            capture_output=True,
-            text=True,
-        )
+        with step(progress, "post-command", f"Running: {shown}"):
+            done = subprocess.run(
+                [sys.executable, "-m", "django", *command],
+                env=children.environment(),
+                capture_output=True,
+                text=True,
+            )
         if done.stdout:
-            progress(Progress("post-command", "info", done.stdout.rstrip()))
+            progress(Progress("post-command", INFO, done.stdout.rstrip()))
         if done.returncode != 0:
             raise RemakeError(
                 f"REMAKE_MIGRATIONS_POST_COMMANDS: `{shown}` failed with exit code "

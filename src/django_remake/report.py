@@ -1,6 +1,16 @@
 """Report: the plan and the result as lines of text, each with a style name.
 
 The command turns the style names into ``self.style`` calls; nothing here prints.
+What each verbosity shows:
+
+- 1: a summary that fits a screen: one line per app (up to :data:`LIST_AT_V1`
+  apps), the old operations the models cannot re-create (listed up to
+  :data:`LIST_AT_V1`), and the totals;
+- 2: also one line per new migration (its file, what it replaces, what it
+  depends on in other apps) and every old file to delete;
+- 3: also each new migration's operations, and on a dry run the files in full.
+
+The Markdown and JSON report of ``--report`` is :mod:`django_remake.runreport`.
 """
 
 from __future__ import annotations
@@ -35,7 +45,13 @@ def plan_lines(
     by_app: dict[str, list[NewMigration]] = {}
     for item in plan.new:
         by_app.setdefault(item.migration.app_label, []).append(item)
-    for label, items in by_app.items():
+    for number, (label, items) in enumerate(by_app.items()):
+        if verbosity < 2 and number == LIST_AT_V1:
+            rest = len(by_app) - number
+            lines.append(
+                ("", f"  ... and {plural(rest, 'more app')} (-v 2 lists them)")
+            )
+            break
         old_count = plan.old_per_app.get(label, 0)
         lines.append(
             (
@@ -43,13 +59,14 @@ def plan_lines(
                 f"  {label}: {plural(old_count, 'migration')} -> {len(items)}",
             )
         )
-        for item in items:
-            lines.extend(_migration_lines(item, root, verbosity))
+        if verbosity >= 2:
+            for item in items:
+                lines.extend(_migration_lines(item, root, verbosity))
     lines.extend(fate_lines(plan, verbosity))
     if plan.rewrites:
         lines.append(
             (
-                "",
+                "NOTICE",
                 "Migrations of apps that are not remade will name the new "
                 "migrations instead of the old ones:",
             )
@@ -78,25 +95,45 @@ def plan_lines(
 
 
 def _migration_lines(item: NewMigration, root: Path, verbosity: int) -> list[Line]:
+    """One line per new migration; at ``-v 3`` its operations below it."""
     label = item.migration.app_label
     try:
         shown = item.path.relative_to(root)
     except ValueError:
         shown = item.path
-    lines: list[Line] = [
-        ("", f"    {shown}"),
-        ("", f"      replaces {_summarise(item.replaced_nodes)}"),
-    ]
+    text = f"    {shown}: replaces {_summarise(item.replaced_nodes)}"
     deps = sorted(
         f"settings.{d[1]}" if d[0] == "__setting__" else f"{d[0]}.{d[1]}"
         for d in item.migration.dependencies
         if d[0] != label
     )
     if deps:
-        lines.append(("", f"      depends on {', '.join(deps)}"))
-    if verbosity >= 2:
+        text += f"; depends on {', '.join(deps)}"
+    lines: list[Line] = [("", text)]
+    if verbosity >= 3:
         for operation in item.migration.operations:
             lines.append(("", f"      - {operation.describe()}"))
+    return lines
+
+
+def result_lines(result: Result) -> list[Line]:
+    """What the proof listed as information, and the summary."""
+    lines: list[Line] = []
+    if result.requested:
+        lines.append(
+            ("NOTICE", "New databases differ where operations were dropped as asked:")
+        )
+        lines.extend(("", f"  {line}") for line in result.requested)
+    if result.leftovers:
+        lines.append(
+            (
+                "MIGRATE_HEADING",
+                "Left in existing databases by the old history, and rightly not in "
+                "new ones (the models do not describe them):",
+            )
+        )
+        lines.extend(("", f"  {line}") for line in result.leftovers)
+    lines.append(("SUCCESS", summary_line(result)))
     return lines
 
 

@@ -147,14 +147,19 @@ def aliases_to_check(aliases: Iterable[str]) -> list[str]:
 
 
 def build(
-    alias: str, tag: str = "old", *, observe: Collection[OperationKey] = ()
+    alias: str,
+    tag: str = "old",
+    *,
+    observe: Collection[OperationKey] = (),
+    progress: children.ChildProgress | None = None,
 ) -> Throwaway:
     """Create a throwaway database for ``alias`` and migrate it with the files on disk.
 
     Each operation in ``observe`` that the build runs gets an :class:`Effect`
     in :attr:`Throwaway.effects`; one the build does not run (in a migration
     that a squash replaces, say) gets none. Raise :class:`SchemaCheckError` if
-    the history does not build; nothing is left behind then.
+    the history does not build; nothing is left behind then. ``progress`` is
+    told how many migrations the build has applied, as it goes.
     """
     from django.db import connections
 
@@ -179,7 +184,9 @@ def build(
                 keys = Path(folder) / "observe.json"
                 keys.write_text(json.dumps(sorted(set(observe))), encoding="utf-8")
                 args = ["--observe", str(keys)]
-            answer = children.run("throwaway", "build", alias, name, *args)
+            answer = children.run(
+                "throwaway", "build", alias, name, *args, progress=progress
+            )
     except children.ChildError as exc:
         migration = exc.answer.get("migration")
         stage = str(exc.answer.get("stage") or "")
@@ -219,6 +226,7 @@ def compare(
     *,
     rows: bool = False,
     tables_with_rows: bool = False,
+    progress: children.ChildProgress | None = None,
 ) -> Comparison:
     """Differences between the two databases' schemas, and with ``rows`` their rows.
 
@@ -238,7 +246,7 @@ def compare(
     elif tables_with_rows:
         args += ["--row-counts"]
     try:
-        answer = children.run("throwaway", *args)
+        answer = children.run("throwaway", *args, progress=progress)
     except children.ChildError as exc:
         raise SchemaCheckError(
             f"Could not compare the throwaway databases of '{alias}': {exc.detail}.",
@@ -270,13 +278,17 @@ def drop(alias: str, built: Throwaway) -> None:
 
 @contextlib.contextmanager
 def throwaway(
-    alias: str, tag: str = "old", *, observe: Collection[OperationKey] = ()
+    alias: str,
+    tag: str = "old",
+    *,
+    observe: Collection[OperationKey] = (),
+    progress: children.ChildProgress | None = None,
 ) -> Iterator[Throwaway]:
     """:func:`build` a throwaway database, and drop it however the block ends.
 
     If the block raises, a failure to drop is not raised over its exception.
     """
-    built = build(alias, tag, observe=observe)
+    built = build(alias, tag, observe=observe, progress=progress)
     try:
         yield built
     except BaseException:

@@ -36,10 +36,13 @@ class Verification:
         return lines
 
 
-def verify(aliases: Sequence[str]) -> Verification:
-    """Run the checks in a child process and return what it found."""
+def verify(
+    aliases: Sequence[str], progress: children.ChildProgress | None = None
+) -> Verification:
+    """Run the checks in a child process and return what it found;
+    ``progress`` is called while it runs."""
     try:
-        answer = children.run("verify", *aliases)
+        answer = children.run("verify", *aliases, progress=progress)
     except children.ChildError as exc:
         return Verification(
             error=f"the new history does not load in a fresh process: {exc.detail}"

@@ -11,6 +11,11 @@ environment, never through stdout: a project's settings or migrations may
 print (``print("using local settings")`` is common), and that output must not
 corrupt the answer. Everything a child prints goes to the parent's captured
 output and is only used to explain a child that died without answering.
+
+A child that knows how far it is (how many migrations of a build it applied)
+says so in a second file, ``DJANGO_REMAKE_PROGRESS``: one line ``done total``,
+rewritten as it goes (:func:`tell_progress`). The parent reads it while it
+waits and passes it on to its ``progress`` callback (:func:`run`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -29,8 +35,17 @@ from django.conf import settings
 
 #: Where the child writes its JSON answer.
 ANSWER_VARIABLE = "DJANGO_REMAKE_ANSWER"
+#: Where the child says how far it is (``done total``), when the parent asks.
+PROGRESS_VARIABLE = "DJANGO_REMAKE_PROGRESS"
 #: Seconds a child may run: building a large history on a new database is slow.
 TIMEOUT = 3600
+#: Seconds between two looks at a running child's progress.
+POLL = 0.25
+
+#: ``progress(done, total)``: how far the child is, when it says; ``None``
+#: when it does not. Called at least every :data:`POLL` seconds while it runs,
+#: so that a caller can show the elapsed time.
+ChildProgress = Callable[[int | None, int | None], None]
 
 
 class ChildError(Exception):
@@ -55,12 +70,19 @@ def environment() -> dict[str, str]:
     paths = [str(Path.cwd())] + [p for p in sys.path if p]
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     env.pop(ANSWER_VARIABLE, None)
+    env.pop(PROGRESS_VARIABLE, None)
     return env
 
 
-def run(name: str, *args: str, timeout: float = TIMEOUT) -> dict[str, Any]:
+def run(
+    name: str,
+    *args: str,
+    timeout: float = TIMEOUT,
+    progress: ChildProgress | None = None,
+) -> dict[str, Any]:
     """Run ``django_remake.children.<name>`` with ``args``; return its answer.
 
+    With ``progress``, it is told how far the child is while it runs.
     Raise :class:`ChildError` when the child answers with ``{"error": ...}``
     or dies without answering.
     """
@@ -68,28 +90,98 @@ def run(name: str, *args: str, timeout: float = TIMEOUT) -> dict[str, Any]:
         answer_path = Path(folder) / "answer.json"
         env = environment()
         env[ANSWER_VARIABLE] = str(answer_path)
-        try:
-            result = subprocess.run(
+        if progress is None:
+            try:
+                result = subprocess.run(
+                    [sys.executable, "-m", f"django_remake.children.{name}", *args],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=timeout,
+                )
+            except subprocess.TimeoutExpired:
+                raise ChildError(f"no answer within {timeout:.0f} seconds") from None
+            returncode, stderr = result.returncode, result.stderr
+        else:
+            progress_path = Path(folder) / "progress"
+            env[PROGRESS_VARIABLE] = str(progress_path)
+            returncode, stderr = _watch(
                 [sys.executable, "-m", f"django_remake.children.{name}", *args],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
+                env,
+                Path(folder) / "output",
+                progress_path,
+                progress,
+                timeout,
             )
-        except subprocess.TimeoutExpired:
-            raise ChildError(f"no answer within {timeout:.0f} seconds") from None
         answer: dict[str, Any] = {}
         with contextlib.suppress(OSError, ValueError):
             loaded = json.loads(answer_path.read_text(encoding="utf-8"))
             answer = loaded if isinstance(loaded, dict) else {}
-    if answer and "error" not in answer and result.returncode == 0:
+    if answer and "error" not in answer and returncode == 0:
         return answer
     if answer.get("error"):
         raise ChildError(str(answer["error"]), answer)
     # No answer: the child died before it could give one (the settings do not
     # import, say); the last line it wrote to stderr says why.
-    lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
-    raise ChildError(lines[-1] if lines else f"exit code {result.returncode}")
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    raise ChildError(lines[-1] if lines else f"exit code {returncode}")
+
+
+def _watch(
+    argv: list[str],
+    env: dict[str, str],
+    output: Path,
+    progress_path: Path,
+    progress: ChildProgress,
+    timeout: float,
+) -> tuple[int, str]:
+    """Run the child, telling ``progress`` how far it is every :data:`POLL`
+    seconds; return its exit code and what it wrote to stderr.
+
+    Its output goes to a file rather than a pipe, so that a child that prints
+    a lot cannot block while nobody reads. However this ends (a timeout,
+    Ctrl-C), the child does not outlive it.
+    """
+    deadline = time.monotonic() + timeout
+    with open(output, "w+", encoding="utf-8", errors="replace") as out:
+        process = subprocess.Popen(
+            argv, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out
+        )
+        try:
+            while True:
+                try:
+                    returncode = process.wait(timeout=POLL)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                if time.monotonic() > deadline:
+                    raise ChildError(f"no answer within {timeout:.0f} seconds")
+                progress(*_read_progress(progress_path))
+            progress(*_read_progress(progress_path))  # the last word, however quick
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        out.seek(0)
+        return returncode, out.read()
+
+
+def _read_progress(path: Path) -> tuple[int | None, int | None]:
+    try:
+        done, total = path.read_text(encoding="utf-8").split()
+        return int(done), int(total)
+    except (OSError, ValueError):
+        return None, None
+
+
+def tell_progress(done: int, total: int) -> None:
+    """Child side: say how far this child is, if the parent asked."""
+    path = os.environ.get(PROGRESS_VARIABLE)
+    if not path:
+        return
+    tmp = Path(path + ".tmp")
+    tmp.write_text(f"{done} {total}", encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def summary(exc: BaseException) -> str:

@@ -8,6 +8,9 @@ files on disk, recording what the operations listed in FILE (a JSON list of
 schemas and diffs them, and with ``--rows`` their rows too
 (:mod:`django_remake.rows`);
 ``drop ALIAS NAME`` removes one.
+
+A build says how many migrations it has applied as it goes
+(:func:`django_remake.children.tell_progress`), so that the parent can show it.
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ import io
 import json
 import os
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import Failed, serve, summary
+from . import Failed, serve, summary, tell_progress
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -59,7 +63,11 @@ def build(alias: str, name: str, observe: str | None = None) -> dict[str, Any]:
     extra = {} if serialize is None else {"serialize": False}
     log = io.StringIO()
     try:
-        with contextlib.redirect_stderr(log), observing(connection, keys) as recorder:
+        with (
+            contextlib.redirect_stderr(log),
+            _counting(connection),
+            observing(connection, keys) as recorder,
+        ):
             real_name = create(verbosity=0, autoclobber=True, keepdb=False, **extra)
     except SystemExit as exc:
         # When the server refuses to create the database, create_test_db logs
@@ -81,6 +89,62 @@ def build(alias: str, name: str, observe: str | None = None) -> dict[str, Any]:
         "name": real_name,
         "effects": effects,
     }
+
+
+@contextlib.contextmanager
+def _counting(connection: BaseDatabaseWrapper) -> Iterator[None]:
+    """Tell the parent how many migrations the build has recorded so far.
+
+    ``pre_migrate`` hands over the plan, which gives the total: one row in
+    ``django_migrations`` per migration, or per migration a squashed one
+    replaces. Each ``INSERT`` into that table, seen through
+    ``connection.execute_wrapper``, is one more done. A count only for show:
+    it is capped at the total and set to it at the end.
+    """
+    from django.db.models.signals import pre_migrate
+
+    count = {"done": 0, "total": 0, "told": 0.0}
+
+    def on_pre_migrate(
+        *, using: str, plan: Sequence[Any] | None = None, **_: Any
+    ) -> None:
+        if using == connection.alias and plan is not None and not count["total"]:
+            count["total"] = sum(
+                len(migration.replaces or ()) or 1
+                for migration, backwards in plan
+                if not backwards
+            )
+            tell_progress(0, int(count["total"]))
+
+    def watch(
+        execute: Callable[..., Any],
+        sql: str,
+        params: Any,
+        many: bool,
+        context: Mapping[str, Any],
+    ) -> Any:
+        result = execute(sql, params, many, context)
+        if (
+            count["total"]
+            and "django_migrations" in sql
+            and sql.lstrip()[:6].upper() == "INSERT"
+        ):
+            count["done"] = min(count["done"] + 1, count["total"])
+            now = time.monotonic()
+            if now - count["told"] > 0.1:
+                count["told"] = now
+                tell_progress(int(count["done"]), int(count["total"]))
+        return result
+
+    uid = "django_remake.children.throwaway.counting"
+    pre_migrate.connect(on_pre_migrate, weak=False, dispatch_uid=uid)
+    try:
+        with connection.execute_wrapper(watch):
+            yield
+    finally:
+        pre_migrate.disconnect(dispatch_uid=uid)
+    if count["total"]:
+        tell_progress(int(count["total"]), int(count["total"]))
 
 
 def _pending_migration(connection: BaseDatabaseWrapper, name: str) -> str | None:
