@@ -145,8 +145,9 @@ def prepare(options: Options, progress: ProgressCallback = _ignore) -> Prepared:
     project_apps = project.select_apps(config)
     if not project_apps:
         raise NotReady(
-            f"No first-party app with migrations was found under {root}. Set "
-            "REMAKE_MIGRATIONS_INCLUDE_APPS to the app labels to remake."
+            "No first-party app with migrations was found under "
+            f"{project.describe_roots()}. Set REMAKE_MIGRATIONS_INCLUDE_APPS to "
+            "the app labels to remake."
         )
     progress(Progress("inspect", "start", "Reading the migration history"))
     snap = snapshot.take_snapshot(
