@@ -28,7 +28,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENVS = ROOT / ".venv"
 SUPPORTED = ("5.2", "6.0", "6.1")
-TEST_DEPS = ["pytest>=8", "pytest-xdist>=3", "pytest-randomly>=3.15"]
+TEST_DEPS = [
+    "pytest>=8",
+    "pytest-xdist>=3",
+    "pytest-randomly>=3.15",
+    # tests/test_integrations.py: the tools a project uses beside django-remake
+    "django-linear-migrations>=2.16",
+]
 DRIVERS = {"postgresql": ["psycopg[binary]>=3.1"], "mariadb": ["mysqlclient>=2.2.1"]}
 
 

@@ -16,6 +16,7 @@ looks for.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections, router
 from django.db.migrations.recorder import MigrationRecorder
 
-from . import apply, conf
+from . import apply, conf, linear
 from .conf import RemakeSettings
 from .errors import ApplyError, Interrupted, NotReady, RemakeError
 from .interrupts import reason
@@ -97,6 +98,8 @@ class Plan:
     edits: tuple[Edit, ...]
     unchanged: tuple[Key, ...]  # remade migrations that have no ``replaces``
     replaced: tuple[Replaced, ...]
+    #: django-linear-migrations' files that must name another migration
+    max_migrations: tuple[linear.MaxMigration, ...] = ()
 
     @property
     def on_disk(self) -> tuple[Replaced, ...]:
@@ -331,11 +334,14 @@ def apply_plan(
     deleted = (
         [item.path for item in plan.on_disk if item.path] if remove_replaced else []
     )
+    files = [apply.NewFile(edit.path, edit.new_text) for edit in plan.edits]
+    files += [apply.NewFile(item.path, item.data) for item in plan.max_migrations]
+    rewritten = [new.path for new in files if new.path.exists()]
     try:
         transaction = apply.write_files(
             root or project_root(),
-            [apply.NewFile(edit.path, edit.new_text) for edit in plan.edits],
-            [edit.path for edit in plan.edits] + deleted,
+            files,
+            rewritten + deleted,
             command=COMMAND,
         )
     except RemakeError:
@@ -375,13 +381,20 @@ def clean(options: Options, progress: ProgressCallback = _ignore) -> Result:
             config = conf.load()
         except ImproperlyConfigured as exc:
             raise NotReady(str(exc)) from exc
-        plan = plan_cleanup(choose_apps(config, options.app_label), select_apps(config))
+        selected = choose_apps(config, options.app_label)
+        plan = plan_cleanup(selected, select_apps(config))
         check_leftovers(plan, options.remove_replaced)
         to_delete = tuple(
             item.path for item in plan.on_disk if item.path and options.remove_replaced
         )
         if not plan.edits:
             return Result(options, plan)
+        plan = dataclasses.replace(
+            plan,
+            max_migrations=tuple(
+                linear.after_cleanup({app.label: app.directory for app in selected})
+            ),
+        )
         gaps = database_gaps((edit.app_label, edit.name) for edit in plan.edits)
         if gaps and not options.force:
             raise DatabasesBehind(

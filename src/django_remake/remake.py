@@ -32,6 +32,7 @@ from . import (
     children,
     conf,
     inventory,
+    linear,
     plan,
     project,
     proof,
@@ -97,6 +98,8 @@ class Prepared:
     app_count: int
     #: the old history on new databases, kept for the proof
     observation: proof.Observation = field(default_factory=proof.Observation)
+    #: files that are not migrations rewritten in place (max_migration.txt)
+    rewritten: list[Path] = field(default_factory=list)
 
     def close(self) -> None:
         """Drop the new databases the old history was built on."""
@@ -203,6 +206,11 @@ def prepare(options: Options, progress: ProgressCallback = _ignore) -> Prepared:
         # Code from any app's migration modules is copied: "0002_x" cannot be
         # imported by name, and the first-party ones are about to be deleted.
         files = writer.render(the_plan, include_header=options.include_header)
+        max_files = linear.after_remake(the_plan)
+        files += [
+            writer.RenderedFile(item.path, item.data.decode(), format=False)
+            for item in max_files
+        ]
     except BaseException:
         observation.close()
         raise
@@ -216,6 +224,7 @@ def prepare(options: Options, progress: ProgressCallback = _ignore) -> Prepared:
         aliases=sorted(snap.applied),
         app_count=len(project_apps),
         observation=observation,
+        rewritten=[item.path for item in max_files if item.path.exists()],
     )
 
 
@@ -322,7 +331,7 @@ def _apply(prepared: Prepared) -> apply_step.Transaction:
     try:
         # An edited file is moved aside like an old one, and its new text put in.
         edited = [edit.path for edit in prepared.plan.rewrites]
-        delete = [*prepared.plan.delete, *edited]
+        delete = [*prepared.plan.delete, *edited, *prepared.rewritten]
         return apply_step.apply(prepared.root, prepared.files, delete)
     except RemakeError:
         raise
