@@ -34,6 +34,8 @@ TEST_DEPS = [
     "pytest-randomly>=3.15",
     # tests/test_integrations.py: the tools a project uses beside django-remake
     "django-linear-migrations>=2.16",
+    "black>=24",
+    "ruff>=0.5",
 ]
 DRIVERS = {"postgresql": ["psycopg[binary]>=3.1"], "mariadb": ["mysqlclient>=2.2.1"]}
 

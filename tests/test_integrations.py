@@ -7,6 +7,9 @@ tested here is files on disk, not databases.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from tests import runs
@@ -72,5 +75,95 @@ def test_max_migration_txt_names_the_new_leaf(tmp_path: Path) -> None:
 
         assert max_migration.read_text() == f"{leaf}\n"
         assert_linear_migrations_content(project)
+    finally:
+        project.close()
+
+
+# -- formatters -------------------------------------------------------------------
+
+
+def tools_on_path(tmp_path: Path, *names: str) -> str:
+    """A PATH holding only these executables of the test environment (black and
+    ruff are installed beside the interpreter, which is not on PATH)."""
+    folder = tmp_path / "bin"
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        found = Path(sys.executable).parent / name
+        assert found.exists(), f"{name} is not installed (see runtests.py)"
+        (folder / name).symlink_to(found)
+    return f"{folder}{os.pathsep}{os.environ['PATH']}"
+
+
+def remade_files(project: Project) -> list[str]:
+    return [
+        f"shop/migrations/{n}.py"
+        for n in new_migration_names(project, "shop/migrations")
+    ]
+
+
+def tool(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / args[0]), *args[1:]],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_black_formats_the_new_files_as_makemigrations_does(tmp_path: Path) -> None:
+    """black runs with the project's own settings (a line length of 60 here,
+    which Django's writer alone never keeps to)."""
+    project = shop_project(tmp_path)
+    project.write("pyproject.toml", "[tool.black]\nline-length = 60\n")
+    try:
+        project.manage("migrate")
+        env = {"PATH": tools_on_path(tmp_path, "black")}
+
+        done = runs.run(
+            project, "remakemigrations", "--no-input", "--no-verify-schema", **env
+        )
+
+        assert done.returncode == 0, done
+        files = remade_files(project)
+        check = tool(project, "black", "--check", *files)
+        assert check.returncode == 0, check.stderr
+        # Django's writer alone leaves longer lines (black --check fails then).
+        for name in files:
+            text = (project.root / name).read_text()
+            assert max(len(line) for line in text.splitlines()) <= 60, text
+    finally:
+        project.close()
+
+
+RUFF_CONFIG = """\
+[tool.ruff]
+line-length = 60
+
+[tool.ruff.format]
+quote-style = "single"
+"""
+
+
+def test_ruff_formats_the_new_files_when_the_project_configures_it(
+    tmp_path: Path,
+) -> None:
+    """Single quotes: neither Django's writer nor black writes them."""
+    project = shop_project(tmp_path)
+    project.write("pyproject.toml", RUFF_CONFIG)
+    try:
+        project.manage("migrate")
+        env = {"PATH": tools_on_path(tmp_path, "ruff")}
+
+        done = runs.run(
+            project, "remakemigrations", "--no-input", "--no-verify-schema", **env
+        )
+
+        assert done.returncode == 0, done
+        files = remade_files(project)
+        check = tool(project, "ruff", "format", "--check", *files)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert "'shop'" in (project.root / files[0]).read_text()
+        # Without django-linear-migrations, no max_migration.txt appears.
+        assert not (project.root / "shop/migrations/max_migration.txt").exists()
     finally:
         project.close()
