@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from tests import runs
-from tests.harness import Project, new_migration_names
+from tests.harness import Project, deploy, new_migration_names
 
 CLEANUP = "delete_remaked_migrations"
 
@@ -165,5 +165,81 @@ def test_ruff_formats_the_new_files_when_the_project_configures_it(
         assert "'shop'" in (project.root / files[0]).read_text()
         # Without django-linear-migrations, no max_migration.txt appears.
         assert not (project.root / "shop/migrations/max_migration.txt").exists()
+    finally:
+        project.close()
+
+
+# -- clean-up: dependencies on old names, and --prune -----------------------------
+
+BRANCH_MIGRATION = """\
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("shop", "0005_stock_and_index"),  # written on a branch before the remake
+    ]
+
+    operations = []
+"""
+
+OLD_SHOP = {
+    ("shop", name)
+    for name in (
+        "0001_initial",
+        "0002_item_price",
+        "0003_seed_items",
+        "0004_tags_and_checks",
+        "0005_stock_and_index",
+    )
+}
+
+
+def test_clean_up_retargets_old_names_and_prunes_every_database(
+    tmp_path: Path,
+) -> None:
+    project = Project.from_scenario("shop", tmp_path / "p", "sqlite")
+    project.use_databases(default=project.new_database(), other=project.new_database())
+    try:
+        project.manage("migrate")
+        project.manage("migrate", "--database", "other")
+        project.manage("remakemigrations", "--no-input", "--no-verify-schema")
+        (leaf,) = new_migration_names(project, "shop/migrations")
+        # A migration merged after the remake still names an old migration;
+        # while the remade one has `replaces`, Django resolves it.
+        branch = project.write("shop/migrations/0002_branch_note.py", BRANCH_MIGRATION)
+        for alias in ("default", "other"):
+            project.manage("migrate", "--database", alias)
+        before = project.tree_hashes()
+
+        dry = project.manage(CLEANUP, "--remove-replaced", "--prune", "--dry-run")
+
+        assert project.tree_hashes() == before
+        assert project.applied("default") >= OLD_SHOP
+        assert (
+            "shop/migrations/0002_branch_note.py: name the remade migrations"
+            in dry.stdout
+        )
+        for alias in ("default", "other"):
+            assert (
+                f"  python manage.py migrate shop --prune --database {alias}  (5 rows)"
+                in dry.stdout
+            ), dry.stdout
+
+        out = project.manage(
+            CLEANUP, "--remove-replaced", "--prune", "--no-input"
+        ).stdout
+
+        assert branch.read_text() == BRANCH_MIGRATION.replace(
+            "0005_stock_and_index", leaf
+        )
+        report = deploy(project)
+        assert report["makemigrations"]["code"] == 0, report
+        assert "No migrations to apply." in report["migrate"]["out"]
+        for alias in ("default", "other"):
+            applied = project.applied(alias)
+            assert not OLD_SHOP & applied
+            assert {("shop", leaf), ("shop", "0002_branch_note")} <= applied
+            assert f"Pruned 5 rows of 'shop' on '{alias}'." in out
     finally:
         project.close()
