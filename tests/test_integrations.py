@@ -195,15 +195,54 @@ OLD_SHOP = {
 }
 
 
+SHOP_TESTS = """\
+from django.core.management import call_command
+
+
+def test_migrating_back():
+    call_command("migrate", "shop", "0003")
+    migrate_to = [("shop", "0004_tags_and_checks")]
+    auth_start = ("auth", "0001_initial")  # another app's migration: not listed
+    still_valid = ("shop", "0001")  # the first remade migration starts with 0001
+"""
+
+FIXTURE = """\
+[
+  {"app": "shop",
+   "name": "0005_stock_and_index"}
+]
+"""
+
+MENTIONS = (
+    "  fixtures/state.json:3: shop.0005_stock_and_index\n"
+    "  shop/tests.py:5: shop.0003_seed_items\n"
+    "  shop/tests.py:6: shop.0004_tags_and_checks\n"
+)
+
+
 def test_clean_up_retargets_old_names_and_prunes_every_database(
     tmp_path: Path,
 ) -> None:
+    """Also: code outside the migration folders that names old migrations is
+    listed after the remake and after the clean-up."""
     project = Project.from_scenario("shop", tmp_path / "p", "sqlite")
     project.use_databases(default=project.new_database(), other=project.new_database())
+    project.write("shop/tests.py", SHOP_TESTS)
+    project.write("fixtures/state.json", FIXTURE)
+    # Not searched: a virtualenv, a hidden folder, a migrations folder elsewhere.
+    project.write("env/pyvenv.cfg", "")
+    for folder in ("env/lib", ".cache", "docs/migrations"):
+        project.write(f"{folder}/old.py", 'NAME = "0005_stock_and_index"\n')
     try:
         project.manage("migrate")
         project.manage("migrate", "--database", "other")
-        project.manage("remakemigrations", "--no-input", "--no-verify-schema")
+        out = project.manage(
+            "remakemigrations", "--no-input", "--no-verify-schema"
+        ).stdout
+        assert out.endswith(
+            "Code outside the migration folders names old migrations; update it "
+            f"(the old names stop existing at the clean-up):\n{MENTIONS}"
+        ), out
         (leaf,) = new_migration_names(project, "shop/migrations")
         # A migration merged after the remake still names an old migration;
         # while the remade one has `replaces`, Django resolves it.
@@ -241,5 +280,9 @@ def test_clean_up_retargets_old_names_and_prunes_every_database(
             assert not OLD_SHOP & applied
             assert {("shop", leaf), ("shop", "0002_branch_note")} <= applied
             assert f"Pruned 5 rows of 'shop' on '{alias}'." in out
+        assert out.endswith(
+            "Code outside the migration folders names replaced migrations, which "
+            f"no longer exist; update it:\n{MENTIONS}"
+        ), out
     finally:
         project.close()

@@ -26,11 +26,17 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections, router
 from django.db.migrations.recorder import MigrationRecorder
 
-from . import apply, conf, linear, prune
+from . import apply, conf, linear, mentions, prune
 from .conf import RemakeSettings
 from .errors import ApplyError, Interrupted, NotReady, RemakeError
 from .interrupts import reason
-from .project import ProjectApp, migration_files, project_root, select_apps
+from .project import (
+    ProjectApp,
+    first_party_roots,
+    migration_files,
+    project_root,
+    select_apps,
+)
 from .references import NotRewritable, named_migrations, rewrite_names
 from .remake import Progress, ProgressCallback
 
@@ -141,6 +147,8 @@ class Result:
     prune_targets: tuple[prune.Target, ...] = ()
     #: --prune: what it did; empty on a dry run or when the user said no
     pruned: tuple[prune.Pruned, ...] = ()
+    #: lines of code outside the migration folders that name a replaced migration
+    mentions: tuple[mentions.Mention, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -465,6 +473,25 @@ def clean(
         plan = plan_cleanup(selected, first_party)
         check_leftovers(plan, options.remove_replaced)
         result = _clean_files(options, plan, selected, root, progress)
+        gone = set(result.deleted)
+        result = dataclasses.replace(
+            result,
+            mentions=tuple(
+                mentions.find(
+                    old=[(item.app_label, item.name) for item in plan.replaced],
+                    remaining={
+                        app.label: [
+                            path.stem
+                            for path in migration_files(app.directory)
+                            if path not in gone
+                        ]
+                        for app in first_party
+                    },
+                    roots=first_party_roots(),
+                    skip=[app.directory for app in first_party],
+                )
+            ),
+        )
         if not options.prune:
             return result
         labels = {app.label for app in selected} | {

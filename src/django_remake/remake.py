@@ -33,6 +33,7 @@ from . import (
     conf,
     inventory,
     linear,
+    mentions,
     plan,
     project,
     proof,
@@ -100,6 +101,8 @@ class Prepared:
     observation: proof.Observation = field(default_factory=proof.Observation)
     #: files that are not migrations rewritten in place (max_migration.txt)
     rewritten: list[Path] = field(default_factory=list)
+    #: lines of code outside the migration folders that name old migrations
+    mentions: list[mentions.Mention] = field(default_factory=list)
 
     def close(self) -> None:
         """Drop the new databases the old history was built on."""
@@ -225,6 +228,23 @@ def prepare(options: Options, progress: ProgressCallback = _ignore) -> Prepared:
         app_count=len(project_apps),
         observation=observation,
         rewritten=[item.path for item in max_files if item.path.exists()],
+        mentions=mentions.find(
+            old=[
+                (label, path.stem)
+                for label, paths in snap.files.items()
+                for path in paths
+            ],
+            remaining={
+                label: [
+                    item.migration.name
+                    for item in the_plan.new
+                    if item.migration.app_label == label
+                ]
+                for label in snap.labels
+            },
+            roots=project.first_party_roots(),
+            skip=[app.directory for app in project_apps],
+        ),
     )
 
 

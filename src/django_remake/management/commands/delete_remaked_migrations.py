@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ... import cleanup, prune
 from ...errors import Recovered, RemakeError
+from ...project import project_root
 from ...remake import Progress
 
 
@@ -96,6 +97,15 @@ class Command(BaseCommand):
         else:
             self._report_summary(result)
         self._report_prune(result)
+        if result.mentions:
+            self._say(
+                "Code outside the migration folders names replaced migrations, "
+                "which no longer exist; update it:",
+                self.style.NOTICE,
+            )
+            root = project_root()
+            for mention in result.mentions:
+                self._say(f"  {mention.where(root)}: {mention.names()}")
 
     def _say(
         self, text: str, style: Callable[[str], str] | None = None, level: int = 1

@@ -126,6 +126,7 @@ class Command(BaseCommand):
                     )
                 )
                 if dry_run:
+                    self._mentions(prepared)
                     return
                 if interactive and sys.stdin.isatty() and not self._confirm(prepared):
                     self.stdout.write("Nothing was changed.")
@@ -152,6 +153,19 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {line}")
         if verbosity >= 1:
             self.stdout.write(self.style.SUCCESS(report.summary_line(result)))
+        self._mentions(result.prepared)
+
+    def _mentions(self, prepared: remake.Prepared) -> None:
+        if not prepared.mentions or self.verbosity < 1:
+            return
+        self.stdout.write(
+            self.style.NOTICE(
+                "Code outside the migration folders names old migrations; update "
+                "it (the old names stop existing at the clean-up):"
+            )
+        )
+        for mention in prepared.mentions:
+            self.stdout.write(f"  {mention.where(prepared.root)}: {mention.names()}")
 
     def _say(self, lines: list[report.Line]) -> None:
         if self.verbosity < 1:
