@@ -110,14 +110,25 @@ def tool(project: Project, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+BLACK_CONFIG = """\
+[tool.black]
+line-length = 60
+
+[tool.ruff.format]
+quote-style = "single"
+"""
+
+
 def test_black_formats_the_new_files_as_makemigrations_does(tmp_path: Path) -> None:
     """black runs with the project's own settings (a line length of 60 here,
-    which Django's writer alone never keeps to)."""
+    which Django's writer alone never keeps to). ruff is configured too, but
+    the [tool.black] table says black formats: ruff's single quotes would
+    fail the check."""
     project = shop_project(tmp_path)
-    project.write("pyproject.toml", "[tool.black]\nline-length = 60\n")
+    project.write("pyproject.toml", BLACK_CONFIG)
     try:
         project.manage("migrate")
-        env = {"PATH": tools_on_path(tmp_path, "black")}
+        env = {"PATH": tools_on_path(tmp_path, "black", "ruff")}
 
         done = runs.run(
             project, "remakemigrations", "--no-input", "--no-verify-schema", **env

@@ -6,7 +6,8 @@ calls the same function on its new files. Many projects format with ruff
 instead, which Django does not run: when the folder a new file goes to is
 covered by a ruff configuration (``ruff.toml``, ``.ruff.toml``, or a
 ``pyproject.toml`` with a ``[tool.ruff]`` table, in that folder or above) and
-a ``ruff`` executable is on ``PATH``, ``ruff format`` runs on the file last,
+a ``ruff`` executable is on ``PATH`` (and no ``[tool.black]`` table says
+the project formats with black), ``ruff format`` runs on the file last,
 told the file's final path so that it reads the settings and exclusions that
 apply there. A project's own ``black --check`` or ``ruff format --check``
 then finds nothing to change.
@@ -27,21 +28,31 @@ from django.core.management.utils import run_formatters
 RUFF_FILES = ("ruff.toml", ".ruff.toml")
 
 
-def ruff_configured(destination: Path) -> bool:
-    """Is ``destination`` covered by a ruff configuration file?"""
+def _configured_above(destination: Path) -> tuple[bool, bool]:
+    """(ruff, black): does a configuration file at or above the folder of
+    ``destination`` configure each?"""
+    ruff = black = False
     folder = destination.parent.resolve()
     for candidate in (folder, *folder.parents):
         if any((candidate / name).is_file() for name in RUFF_FILES):
-            return True
+            ruff = True
         pyproject = candidate / "pyproject.toml"
         if pyproject.is_file():
             try:
                 text = pyproject.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
                 continue
-            if "[tool.ruff" in text:
-                return True
-    return False
+            ruff = ruff or "[tool.ruff" in text
+            black = black or "[tool.black" in text
+    return ruff, black
+
+
+def ruff_formats(destination: Path) -> bool:
+    """Does the project format ``destination`` with ruff: a ruff
+    configuration covers it, and no ``[tool.black]`` table says that black
+    is the project's formatter (ruff is then taken for a linter only)?"""
+    ruff, black = _configured_above(destination)
+    return ruff and not black
 
 
 def format_staged(files: Sequence[tuple[Path, Path]]) -> None:
@@ -57,7 +68,7 @@ def format_staged(files: Sequence[tuple[Path, Path]]) -> None:
     if ruff is None:
         return
     for staged, final in files:
-        if not ruff_configured(final):
+        if not ruff_formats(final):
             continue
         try:
             done = subprocess.run(
