@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 from django.apps import apps
 from django.db.migrations.loader import MigrationLoader
 
+from .errors import NotReady
+
 if TYPE_CHECKING:
     from .plan import NewMigration, Plan
 
@@ -114,7 +116,14 @@ def after_cleanup(directories: Mapping[str, Path]) -> list[MaxMigration]:
     """
     if not enabled():
         return []
-    graph = MigrationLoader(None, ignore_no_migrations=True).graph
+    try:
+        graph = MigrationLoader(None, ignore_no_migrations=True).graph
+    except Exception as exc:  # the project's own migrations do not load
+        raise NotReady(
+            "django-linear-migrations is installed, and the migrations do not "
+            f"load, so their latest names are unknown: {type(exc).__name__}: "
+            f"{exc}. Fix the migrations first; nothing was changed."
+        ) from exc
     leaves = {}
     for label, directory in directories.items():
         nodes = graph.leaf_nodes(label)
