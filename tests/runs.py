@@ -10,10 +10,14 @@ held, so that a test can start a second one beside it.
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from .harness import Project
 
@@ -88,3 +92,34 @@ def single_error(result: subprocess.CompletedProcess[str]) -> str:
         result.stderr
     )
     return result.stderr[len("CommandError: ") : -1]
+
+
+def in_terminal(
+    project: Project, answer: str, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """Run ``manage.py *args`` (by default ``remakemigrations``) with a
+    pseudo-terminal as stdin, typing ``answer``."""
+    if shutil.which("script") is None:
+        pytest.skip("the `script` utility (util-linux) is not installed")
+    command = shlex.join(
+        [sys.executable, "manage.py", *(args or ("remakemigrations",)), "--no-color"]
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(project.root),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        ["script", "-qec", command, "/dev/null"],
+        cwd=project.root,
+        env=env,
+        input=answer,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    out = result.stdout.replace("\r\n", "\n")
+    # The terminal echoes the answer as soon as it is typed: before any output.
+    result.stdout = out[len(answer) :] if out.startswith(answer) else out
+    return result

@@ -276,24 +276,36 @@ def test_clean_up_retargets_old_names_and_prunes_every_database(
                 in dry.stdout
             ), dry.stdout
 
-        out = project.manage(
-            CLEANUP, "--remove-replaced", "--prune", "--no-input"
-        ).stdout
+        # In a terminal, the clean-up asks before pruning: "n" prunes nothing.
+        said_no = runs.in_terminal(
+            project, "n\n", CLEANUP, "--remove-replaced", "--prune"
+        )
 
+        assert said_no.returncode == 0, said_no
+        assert (
+            "Run 'migrate APP --prune' for shop on 'default', 'other', removing "
+            "10 rows from django_migrations? [y/N] "
+        ) in said_no.stdout, said_no.stdout
+        assert "Nothing was pruned. To prune later, run:\n" in said_no.stdout
+        assert said_no.stdout.endswith(
+            "Code outside the migration folders names replaced migrations, which "
+            f"no longer exist; update it:\n{MENTIONS}"
+        ), said_no.stdout
+        assert project.applied("other") >= OLD_SHOP
         assert branch.read_text() == BRANCH_MIGRATION.replace(
             "0005_stock_and_index", leaf
         )
         report = deploy(project)
         assert report["makemigrations"]["code"] == 0, report
         assert "No migrations to apply." in report["migrate"]["out"]
+
+        # Pruning later: nothing is left to clean up, the rows are pruned.
+        out = project.manage(CLEANUP, "--prune", "--no-input").stdout
+
         for alias in ("default", "other"):
             applied = project.applied(alias)
             assert not OLD_SHOP & applied
             assert {("shop", leaf), ("shop", "0002_branch_note")} <= applied
             assert f"Pruned 5 rows of 'shop' on '{alias}'." in out
-        assert out.endswith(
-            "Code outside the migration folders names replaced migrations, which "
-            f"no longer exist; update it:\n{MENTIONS}"
-        ), out
     finally:
         project.close()

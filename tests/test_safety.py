@@ -24,11 +24,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import shutil
 import signal
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,6 +36,7 @@ import pytest
 from . import runs
 from .conftest import REMAKED
 from .harness import Project
+from .runs import in_terminal
 
 FAULT = "DJANGO_REMAKE_FAULT"
 WORK_DIR = ".django-remake"
@@ -723,34 +722,6 @@ def test_no_terminal_no_question(migrated_shop: Project) -> None:
 
     assert "Continue?" not in result.stdout
     assert_remade(migrated_shop, "shop/migrations", result)
-
-
-def in_terminal(project: Project, answer: str) -> subprocess.CompletedProcess[str]:
-    """Run the command with a pseudo-terminal as stdin, typing ``answer``."""
-    if shutil.which("script") is None:
-        pytest.skip("the `script` utility (util-linux) is not installed")
-    command = shlex.join(
-        [sys.executable, "manage.py", "remakemigrations", "--no-color"]
-    )
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(project.root),
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    result = subprocess.run(
-        ["script", "-qec", command, "/dev/null"],
-        cwd=project.root,
-        env=env,
-        input=answer,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    out = result.stdout.replace("\r\n", "\n")
-    # The terminal echoes the answer as soon as it is typed: before any output.
-    result.stdout = out[len(answer) :] if out.startswith(answer) else out
-    return result
 
 
 PROMPT = "This will delete 5 files and write 1 new migration. Continue? [y/N] "

@@ -7,7 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ... import cleanup, prune
+from ... import cleanup
+from ... import prune as pruning
 from ...errors import Recovered, RemakeError
 from ...project import project_root
 from ...remake import Progress
@@ -191,11 +192,11 @@ class Command(BaseCommand):
                 self.style.NOTICE,
             )
 
-    def _confirm_prune(self, found: list[prune.Target]) -> bool:
+    def _confirm_prune(self, found: list[pruning.Target]) -> bool:
         if not (self.interactive and sys.stdin.isatty()):
             return True
         try:
-            answer = input(prune.question(found))
+            answer = input(pruning.question(found))
         except (EOFError, KeyboardInterrupt):
             answer = ""
         return answer.strip().lower() in {"y", "yes"}
