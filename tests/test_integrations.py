@@ -37,12 +37,28 @@ def assert_linear_migrations_content(project: Project) -> None:
     project.manage("makemigrations", "--check", "--dry-run")
 
 
+def max_migrations(project: Project) -> dict[str, str]:
+    return {
+        app: (project.root / app / "migrations/max_migration.txt").read_text()
+        for app in ("accounts", "catalog", "orders")
+    }
+
+
 def test_max_migration_txt_names_the_new_leaf(tmp_path: Path) -> None:
-    project = shop_project(tmp_path, LINEAR)
-    max_migration = project.root / "shop/migrations/max_migration.txt"
+    """In the crossapp scenario the foreign-key cycle gives 'catalog' two new
+    migrations: its file names the second."""
+    project = Project.from_scenario("crossapp", tmp_path / "p", "sqlite")
+    settings = project.root / "project_settings.py"
+    settings.write_text(settings.read_text() + LINEAR)
+    project.use_databases(default=project.new_database())
+    old = {
+        "accounts": "0002_profile\n",
+        "catalog": "0003_more_fields\n",
+        "orders": "0003_more_fields\n",
+    }
     try:
         project.manage("create_max_migration_files")
-        assert max_migration.read_text() == "0005_stock_and_index\n"
+        assert max_migrations(project) == old
         project.manage("migrate")
         before = project.tree_hashes()
         failed = runs.run(
@@ -57,12 +73,17 @@ def test_max_migration_txt_names_the_new_leaf(tmp_path: Path) -> None:
 
         project.manage("remakemigrations", "--no-input", "--no-verify-schema")
 
-        (leaf,) = new_migration_names(project, "shop/migrations")
-        assert max_migration.read_text() == f"{leaf}\n"
+        leaves = {
+            app: f"{new_migration_names(project, f'{app}/migrations')[-1]}\n"
+            for app in old
+        }
+        assert len(new_migration_names(project, "catalog/migrations")) == 2
+        assert max_migrations(project) == leaves
         assert_linear_migrations_content(project)
 
         # A remake made before this integration left the old name behind.
-        max_migration.write_text("0005_stock_and_index\n")
+        catalog = project.root / "catalog/migrations/max_migration.txt"
+        catalog.write_text(old["catalog"])
         project.manage("migrate", "--skip-checks")
         before = project.tree_hashes()
         failed = runs.run(
@@ -73,7 +94,7 @@ def test_max_migration_txt_names_the_new_leaf(tmp_path: Path) -> None:
 
         project.manage(CLEANUP, "--remove-replaced")
 
-        assert max_migration.read_text() == f"{leaf}\n"
+        assert max_migrations(project) == leaves
         assert_linear_migrations_content(project)
     finally:
         project.close()
