@@ -5,8 +5,10 @@
 
 For each Django version it makes a virtualenv under ``.venv/``, installs the
 package from a wheel built from this checkout (not the source tree, so
-packaging mistakes show up), plus pytest and the database drivers the chosen
-backends need, and runs the suite there. Django 6.x needs Python 3.12 or newer:
+packaging mistakes show up), plus pytest, the database drivers the chosen
+backends need and the tools tests/test_integrations.py works with
+(django-linear-migrations, black, ruff; none is put on PATH, so other tests
+run as if they were not installed), and runs the suite there. Django 6.x needs Python 3.12 or newer:
 when this interpreter is older, a newer one is looked for on PATH and in pyenv.
 
 Defaults: the newest Django this machine's Pythons support, SQLite only.
@@ -28,7 +30,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENVS = ROOT / ".venv"
 SUPPORTED = ("5.2", "6.0", "6.1")
-TEST_DEPS = ["pytest>=8", "pytest-xdist>=3", "pytest-randomly>=3.15"]
+TEST_DEPS = [
+    "pytest>=8",
+    "pytest-xdist>=3",
+    "pytest-randomly>=3.15",
+    # tests/test_integrations.py: the tools a project uses beside django-remake
+    "django-linear-migrations>=2.16",
+    "black>=24",
+    "ruff>=0.5",
+]
 DRIVERS = {"postgresql": ["psycopg[binary]>=3.1"], "mariadb": ["mysqlclient>=2.2.1"]}
 
 

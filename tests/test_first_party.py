@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
+
+import pytest
 
 from .harness import Project
 
@@ -161,5 +164,71 @@ def test_running_from_a_subfolder_without_base_dir_is_explained(
             "set BASE_DIR in the settings, or list the apps to remake in "
             "REMAKE_MIGRATIONS_INCLUDE_APPS.\n"
         )
+    finally:
+        project.close()
+
+
+def _beside_the_settings(tmp_path: Path, marker: str | None) -> Project:
+    """A repository whose app lives beside the project directory, not under it:
+
+    repo/pyproject.toml (or .git, or nothing)
+    repo/web/settings.py      BASE_DIR = repo/web
+    repo/shop/                the app, on sys.path
+    """
+    repo = tmp_path / "repo"
+    project = Project.from_scenario("shop", repo / "web", "sqlite")
+    shutil.move(project.root / "shop", repo / "shop")
+    if marker == ".git":
+        (repo / ".git").mkdir()
+    elif marker:
+        (repo / marker).write_text('[project]\nname = "repo"\n')
+    settings = project.root / "project_settings.py"
+    settings.write_text(
+        "import sys\nfrom pathlib import Path\n"
+        "sys.path.insert(0, str(Path(__file__).resolve().parent.parent))\n"
+        + settings.read_text()
+    )
+    # --skip-db-check in the tests: the apps found are what counts, not the database.
+    project.use_databases(default=project.new_database())
+    return project
+
+
+@pytest.mark.parametrize("marker", ["pyproject.toml", ".git"])
+def test_apps_beside_the_project_directory_are_found_in_the_repository(
+    tmp_path: Path, marker: str
+) -> None:
+    project = _beside_the_settings(tmp_path, marker)
+    try:
+        out = project.manage("remakemigrations", "--dry-run", "--skip-db-check").stdout
+        assert "  shop: 5 migrations -> 1\n" in out, out
+    finally:
+        project.close()
+
+
+def test_the_folders_searched_are_named_when_no_app_is_found(tmp_path: Path) -> None:
+    project = _beside_the_settings(tmp_path, None)
+    try:
+        result = project.manage(
+            "remakemigrations", "--dry-run", "--skip-db-check", ok=False
+        )
+        assert result.stderr == (
+            "CommandError: No first-party app with migrations was found under "
+            f"{project.root.resolve()} (settings.BASE_DIR). Set "
+            "REMAKE_MIGRATIONS_INCLUDE_APPS to the app labels to remake.\n"
+        )
+        (tmp_path / "repo" / "pyproject.toml").write_text("")
+        result = project.manage("remakemigrations", "--dry-run", "--skip-db-check")
+        assert "  shop: 5 migrations -> 1\n" in result.stdout
+        settings = project.root / "project_settings.py"
+        settings.write_text(
+            settings.read_text() + 'REMAKE_MIGRATIONS_EXCLUDE_APPS = ["shop"]\n'
+        )
+        result = project.manage(
+            "remakemigrations", "--dry-run", "--skip-db-check", ok=False
+        )
+        assert (
+            f"found under {project.root.resolve()} (settings.BASE_DIR) and "
+            f"{(tmp_path / 'repo').resolve()} (the repository root). Set"
+        ) in result.stderr
     finally:
         project.close()

@@ -24,9 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.core.management.utils import run_formatters
-
-from . import fileops, lock
+from . import fileops, formatting, lock
 from .errors import ApplyError, Interrupted, Recovered, Stopped
 from .fileops import FAULT_VARIABLE, fault_point
 from .interrupts import as_exception, deferred, reason, sigterm_unwinds
@@ -292,7 +290,7 @@ def _stopped(exc: BaseException, done: str) -> Stopped:
 @dataclass(frozen=True)
 class NewFile:
     """A file a write puts in place: its path, its bytes, and whether the
-    project's formatters (black, as Django runs them) should see it first."""
+    project's formatters (:mod:`django_remake.formatting`) should see it first."""
 
     path: Path
     data: bytes
@@ -404,20 +402,24 @@ def _stage(files: Sequence[NewFile], folder: Path) -> list[Path]:
         if new.path.exists():  # rewritten in place: keep its mode
             fileops.chmod(path, stat.S_IMODE(new.path.stat().st_mode))
         staged.append(path)
-    to_format = [
-        str(path) for path, new in zip(staged, files, strict=True) if new.format
-    ]
-    if to_format:
-        # Formatters rewrite the files in the work folder, which recovery
-        # removes whole: they need not go through fileops.
-        run_formatters(to_format)
+    # Formatters rewrite the files in the work folder, which recovery
+    # removes whole: they need not go through fileops.
+    formatting.format_staged(
+        [
+            (path, new.path)
+            for path, new in zip(staged, files, strict=True)
+            if new.format
+        ]
+    )
     for path in staged:
+        if path.suffix != ".py":
+            continue  # max_migration.txt
         try:
             compile(path.read_bytes(), str(path), "exec")
         except (SyntaxError, ValueError) as exc:
             raise ApplyError(
                 f"A generated migration does not compile after formatting "
                 f"({path.name}): {exc}. Nothing was changed; check the formatter "
-                "(black) that Django runs on new migrations."
+                "(black, as Django runs it on new migrations, or ruff)."
             ) from exc
     return staged

@@ -16,7 +16,8 @@ looks for.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,11 +26,18 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections, router
 from django.db.migrations.recorder import MigrationRecorder
 
-from . import apply, conf
+from . import apply, conf, linear, mentions, prune
 from .conf import RemakeSettings
 from .errors import ApplyError, Interrupted, NotReady, RemakeError
 from .interrupts import reason
-from .project import ProjectApp, migration_files, project_root, select_apps
+from .project import (
+    ProjectApp,
+    first_party_roots,
+    migration_files,
+    project_root,
+    select_apps,
+)
+from .references import NotRewritable, named_migrations, rewrite_names
 from .remake import Progress, ProgressCallback
 
 COMMAND = "delete_remaked_migrations"
@@ -66,6 +74,8 @@ class Options:
     dry_run: bool = False
     #: clean up even if a database has not recorded the remade migrations
     force: bool = False
+    #: then run Django's ``migrate APP --prune`` on every database alias
+    prune: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,12 +101,28 @@ class Replaced:
 
 
 @dataclass(frozen=True)
+class Retarget:
+    """A migration whose ``dependencies`` or ``run_before`` name old migrations:
+    each ``(old, remade)`` pair is renamed; the rest of the file is kept."""
+
+    migration: Key
+    path: Path
+    renames: tuple[tuple[Key, Key], ...]
+    old_text: bytes
+    new_text: bytes
+
+
+@dataclass(frozen=True)
 class Plan:
     """What a cleanup changes; nothing is written until :func:`apply_plan`."""
 
     edits: tuple[Edit, ...]
     unchanged: tuple[Key, ...]  # remade migrations that have no ``replaces``
     replaced: tuple[Replaced, ...]
+    #: first-party migrations that name old migrations, pointed at the remade ones
+    retargets: tuple[Retarget, ...] = ()
+    #: django-linear-migrations' files that must name another migration
+    max_migrations: tuple[linear.MaxMigration, ...] = ()
 
     @property
     def on_disk(self) -> tuple[Replaced, ...]:
@@ -117,6 +143,12 @@ class Result:
     deleted: tuple[Path, ...] = ()
     #: databases that lack the remade migrations, cleaned up anyway (--force)
     forced: tuple[DatabaseGap, ...] = ()
+    #: --prune: the rows Django's ``migrate APP --prune`` removes (or would)
+    prune_targets: tuple[prune.Target, ...] = ()
+    #: --prune: what it did; empty on a dry run or when the user said no
+    pruned: tuple[prune.Pruned, ...] = ()
+    #: lines of code outside the migration folders that name a replaced migration
+    mentions: tuple[mentions.Mention, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -246,10 +278,56 @@ def plan_cleanup(
                 unchanged.append((app.label, path.stem))
             else:
                 edits.append(Edit(app.label, path.stem, path, cut[1], old_text, cut[0]))
+    first_party = list(first_party)
     directories = {app.label: app.directory for app in first_party}
     keys = dict.fromkeys(key for edit in edits for key in edit.replaces)
     replaced = tuple(_find_replaced(key, directories) for key in keys)
-    return Plan(tuple(edits), tuple(unchanged), replaced)
+    retargets = find_retargets(edits, replaced, first_party)
+    return Plan(tuple(edits), tuple(unchanged), replaced, retargets=retargets)
+
+
+def find_retargets(
+    edits: Iterable[Edit],
+    replaced: Iterable[Replaced],
+    first_party: Iterable[ProjectApp],
+) -> tuple[Retarget, ...]:
+    """First-party migrations that still name a migration a removed ``replaces``
+    held (typically added on a branch after the remake), each edited to name
+    the remade migration that replaced it, as Django's loader resolves it
+    while ``replaces`` is there (the remake's own rewrite,
+    :func:`django_remake.references.rewrite_names`)."""
+    renames = {
+        old: (edit.app_label, edit.name) for edit in edits for old in edit.replaces
+    }
+    skip = {edit.path for edit in edits} | {item.path for item in replaced if item.path}
+    found = []
+    for app in first_party:
+        for path in migration_files(app.directory):
+            if path in skip:
+                continue
+            text = path.read_bytes()
+            if not any(old[1].encode() in text for old in renames):
+                continue  # cheap: most files name none of them
+            shown = display(path)
+            try:
+                source = text.decode("utf-8")
+                named = named_migrations(source, shown) & set(renames)
+                if not named:
+                    continue
+                new_text = rewrite_names(
+                    source, shown, {old: renames[old][1] for old in named}
+                )
+            except (SyntaxError, UnicodeDecodeError, NotRewritable) as exc:
+                raise UnreadableMigration(
+                    f"{shown} names migrations whose 'replaces' would be removed, "
+                    f"and cannot be edited ({exc}). Point it at the remade "
+                    "migrations by hand; nothing was changed."
+                ) from exc
+            renamed = tuple(sorted((old, renames[old]) for old in named))
+            found.append(
+                Retarget((app.label, path.stem), path, renamed, text, new_text.encode())
+            )
+    return tuple(found)
 
 
 def _find_replaced(key: Key, directories: dict[str, Path]) -> Replaced:
@@ -331,11 +409,15 @@ def apply_plan(
     deleted = (
         [item.path for item in plan.on_disk if item.path] if remove_replaced else []
     )
+    files = [apply.NewFile(edit.path, edit.new_text) for edit in plan.edits]
+    files += [apply.NewFile(item.path, item.new_text) for item in plan.retargets]
+    files += [apply.NewFile(item.path, item.data) for item in plan.max_migrations]
+    rewritten = [new.path for new in files if new.path.exists()]
     try:
         transaction = apply.write_files(
             root or project_root(),
-            [apply.NewFile(edit.path, edit.new_text) for edit in plan.edits],
-            [edit.path for edit in plan.edits] + deleted,
+            files,
+            rewritten + deleted,
             command=COMMAND,
         )
     except RemakeError:
@@ -353,7 +435,15 @@ def _ignore(event: Progress) -> None:
     pass
 
 
-def clean(options: Options, progress: ProgressCallback = _ignore) -> Result:
+def _yes(found: list[prune.Target]) -> bool:
+    return True
+
+
+def clean(
+    options: Options,
+    progress: ProgressCallback = _ignore,
+    confirm_prune: Callable[[list[prune.Target]], bool] = _yes,
+) -> Result:
     """Remove ``replaces`` from the remade migrations: the one entry point
     behind ``delete_remaked_migrations``.
 
@@ -361,7 +451,10 @@ def clean(options: Options, progress: ProgressCallback = _ignore) -> Result:
     :class:`~django_remake.errors.Recovered`), plan, check every database,
     then write everything at once unless ``options.dry_run``. Every refusal
     is a :class:`RemakeError` raised before anything is written; the
-    ``--force`` warning is reported through ``progress``.
+    ``--force`` warning is reported through ``progress``. With
+    ``options.prune``, Django's ``migrate APP --prune`` then runs for every
+    app whose rows name missing files, on every database alias, if
+    ``confirm_prune`` says yes to the list (never on a dry run).
     """
     root = project_root()
     with apply.exclusive(
@@ -375,29 +468,80 @@ def clean(options: Options, progress: ProgressCallback = _ignore) -> Result:
             config = conf.load()
         except ImproperlyConfigured as exc:
             raise NotReady(str(exc)) from exc
-        plan = plan_cleanup(choose_apps(config, options.app_label), select_apps(config))
+        selected = choose_apps(config, options.app_label)
+        first_party = select_apps(config)
+        plan = plan_cleanup(selected, first_party)
         check_leftovers(plan, options.remove_replaced)
-        to_delete = tuple(
-            item.path for item in plan.on_disk if item.path and options.remove_replaced
-        )
-        if not plan.edits:
-            return Result(options, plan)
-        gaps = database_gaps((edit.app_label, edit.name) for edit in plan.edits)
-        if gaps and not options.force:
-            raise DatabasesBehind(
-                f"{describe_gaps(gaps)}\nWithout 'replaces', such a database would "
-                "apply the remade migrations again from scratch. Use --force to clean "
-                "up anyway."
-            )
-        if gaps:
-            progress(
-                Progress(
-                    "databases",
-                    "warning",
-                    f"--force skips the database check.\n{describe_gaps(gaps)}",
+        result = _clean_files(options, plan, selected, root, progress)
+        gone = set(result.deleted)
+        result = dataclasses.replace(
+            result,
+            mentions=tuple(
+                mentions.find(
+                    old=[(item.app_label, item.name) for item in plan.replaced],
+                    remaining={
+                        app.label: [
+                            path.stem
+                            for path in migration_files(app.directory)
+                            if path not in gone
+                        ]
+                        for app in first_party
+                    },
+                    roots=first_party_roots(),
+                    skip=[app.directory for app in first_party],
                 )
+            ),
+        )
+        if not options.prune:
+            return result
+        labels = {app.label for app in selected} | {
+            item.app_label for item in plan.replaced if item.first_party
+        }
+        found = prune.targets(
+            {app.label: app.directory for app in first_party if app.label in labels},
+            leaving=result.deleted if options.dry_run else (),
+        )
+        result = dataclasses.replace(result, prune_targets=tuple(found))
+        if options.dry_run or not found or not confirm_prune(found):
+            return result
+        progress(Progress("prune", "start", "Pruning django_migrations"))
+        return dataclasses.replace(result, pruned=tuple(prune.run(found)))
+
+
+def _clean_files(
+    options: Options,
+    plan: Plan,
+    selected: list[ProjectApp],
+    root: Path,
+    progress: ProgressCallback,
+) -> Result:
+    to_delete = tuple(
+        item.path for item in plan.on_disk if item.path and options.remove_replaced
+    )
+    if not plan.edits:
+        return Result(options, plan)
+    plan = dataclasses.replace(
+        plan,
+        max_migrations=tuple(
+            linear.after_cleanup({app.label: app.directory for app in selected})
+        ),
+    )
+    gaps = database_gaps((edit.app_label, edit.name) for edit in plan.edits)
+    if gaps and not options.force:
+        raise DatabasesBehind(
+            f"{describe_gaps(gaps)}\nWithout 'replaces', such a database would "
+            "apply the remade migrations again from scratch. Use --force to clean "
+            "up anyway."
+        )
+    if gaps:
+        progress(
+            Progress(
+                "databases",
+                "warning",
+                f"--force skips the database check.\n{describe_gaps(gaps)}",
             )
-        if not options.dry_run:
-            progress(Progress("write", "start", "Removing 'replaces'"))
-            apply_plan(plan, options.remove_replaced, root)
-        return Result(options, plan, to_delete, tuple(gaps))
+        )
+    if not options.dry_run:
+        progress(Progress("write", "start", "Removing 'replaces'"))
+        apply_plan(plan, options.remove_replaced, root)
+    return Result(options, plan, to_delete, tuple(gaps))

@@ -1,9 +1,11 @@
 """Which apps belong to the project, and where their migration files live.
 
 An app is *first-party* when its code lives inside the project directory
-(``settings.BASE_DIR``, or the working directory when there is none) and does
-not come from an installed distribution: not from site-packages, and not from
-an editable install of another project. ``REMAKE_MIGRATIONS_INCLUDE_APPS`` and
+(``settings.BASE_DIR``, or the working directory when there is none) or inside
+the repository that holds it (the nearest folder above with ``.git``, ``.hg``
+or ``pyproject.toml``: a ``src/`` layout, a monorepo), and does not come from
+an installed distribution: not from site-packages, and not from an editable
+install of another project. ``REMAKE_MIGRATIONS_INCLUDE_APPS`` and
 ``REMAKE_MIGRATIONS_EXCLUDE_APPS`` override the guess.
 """
 
@@ -40,6 +42,44 @@ class ProjectApp:
 def project_root() -> Path:
     base = getattr(settings, "BASE_DIR", None)
     return Path(base).resolve() if base else Path.cwd().resolve()
+
+
+#: what marks the root of a repository (or of a Python project without one)
+REPOSITORY_MARKERS = (".git", ".hg", "pyproject.toml")
+
+
+def repository_root(start: Path | None = None) -> Path | None:
+    """The nearest folder at or above ``start`` (the project directory) that
+    holds ``.git``, ``.hg`` or ``pyproject.toml``; ``None`` if there is none."""
+    folder = (start or project_root()).resolve()
+    for candidate in (folder, *folder.parents):
+        if any((candidate / marker).exists() for marker in REPOSITORY_MARKERS):
+            return candidate
+    return None
+
+
+def first_party_roots() -> tuple[Path, ...]:
+    """The folders whose apps are first-party: the project directory, and the
+    repository root above it when that is a different folder."""
+    root = project_root()
+    repository = repository_root(root)
+    if repository is None or _is_within(repository, root):
+        return (root,)
+    return (root, repository)
+
+
+def describe_roots() -> str:
+    """The folders :func:`first_party_roots` searched, for a message."""
+    roots = first_party_roots()
+    if getattr(settings, "BASE_DIR", None):
+        shown = f"{roots[0]} (settings.BASE_DIR)"
+    else:
+        shown = (
+            f"{roots[0]} (the folder the command ran in; settings.BASE_DIR is not set)"
+        )
+    if len(roots) > 1:
+        shown += f" and {roots[1]} (the repository root)"
+    return shown
 
 
 def _is_within(path: Path, parent: Path) -> bool:
@@ -114,7 +154,6 @@ def select_apps(
     config: RemakeSettings, labels: Iterable[str] | None = None
 ) -> list[ProjectApp]:
     """The first-party apps with a migrations package, in INSTALLED_APPS order."""
-    root = project_root()
     known = {app.label for app in apps.get_app_configs()}
     for name, chosen in (
         ("INCLUDE_APPS", config.include_apps or ()),
@@ -127,12 +166,15 @@ def select_apps(
                 + ", ".join(f"'{label}'" for label in unknown)
                 + ". Use app labels from INSTALLED_APPS."
             )
+    roots = first_party_roots()
     result = []
     for app_config in apps.get_app_configs():
         if config.include_apps is not None:
             wanted = app_config.label in config.include_apps
         else:
-            wanted = is_first_party_path(Path(app_config.path), root)
+            wanted = any(
+                is_first_party_path(Path(app_config.path), folder) for folder in roots
+            )
         if not wanted or app_config.label in config.exclude_apps:
             continue
         if labels is not None and app_config.label not in labels:
@@ -168,14 +210,17 @@ def why_not_remade(label: str, config: RemakeSettings) -> tuple[str, str]:
             f"add '{label}' to REMAKE_MIGRATIONS_INCLUDE_APPS",
         )
     path = Path(apps.get_app_config(label).path).resolve()
-    root = project_root()
-    if not _is_within(path, root):
+    roots = first_party_roots()
+    if not any(_is_within(path, folder) for folder in roots):
+        root = roots[0]
         if getattr(settings, "BASE_DIR", None):
             where = f"the project directory {root} (settings.BASE_DIR)"
         else:
             where = (
                 f"{root}, the folder the command ran in (settings.BASE_DIR is not set)"
             )
+        if len(roots) > 1:
+            where += f" and the repository root {roots[1]}"
         return (
             f"its code ({path}) is outside {where}",
             "run the command from the project's root folder, set BASE_DIR in "

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 import inspect
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,16 +72,9 @@ class NotRewritable(PlanError):
     """A reference that is not a literal ``("app", "name")`` pair."""
 
 
-def rewrite_names(text: str, filename: str, renames: Mapping[Key, str]) -> str:
-    """``text`` with each ``("app", "old")`` pair in the ``dependencies`` and
-    ``run_before`` of its Migration class naming ``renames[(app, old)]``.
-
-    Only the name's string literal changes; its quotes are kept.
-    """
-    tree = ast.parse(text, filename=filename)
-    lines = text.splitlines(keepends=True)
-    edits: list[tuple[int, int, int, str]] = []  # (line, start col, end col, new)
-    seen: set[Key] = set()
+def _literal_pairs(tree: ast.Module) -> Iterator[tuple[Key, ast.Constant]]:
+    """Each literal ``("app", "name")`` pair in the ``dependencies`` and
+    ``run_before`` of the module's Migration class, with the name's node."""
     for node in tree.body:
         if not (isinstance(node, ast.ClassDef) and node.name == "Migration"):
             continue
@@ -106,23 +99,40 @@ def rewrite_names(text: str, filename: str, renames: Mapping[Key, str]) -> str:
                 ):
                     continue
                 assert isinstance(app, ast.Constant) and isinstance(name, ast.Constant)
-                key = (str(app.value), str(name.value))
-                if key not in renames:
-                    continue
-                if name.lineno != name.end_lineno or name.end_col_offset is None:
-                    raise NotRewritable(
-                        f"{filename}, line {name.lineno}: the name of {key[0]}.{key[1]} "
-                        "spans several lines; edit it by hand."
-                    )
-                literal = lines[name.lineno - 1].encode()[
-                    name.col_offset : name.end_col_offset
-                ]
-                quote = literal[:1].decode()
-                if quote not in ("'", '"') or literal.startswith(literal[:1] * 3):
-                    quote = '"'  # a prefixed or triple-quoted literal: plain quotes
-                new = f"{quote}{renames[key]}{quote}"
-                edits.append((name.lineno, name.col_offset, name.end_col_offset, new))
-                seen.add(key)
+                yield (str(app.value), str(name.value)), name
+
+
+def named_migrations(text: str, filename: str) -> set[Key]:
+    """The ``(app, name)`` pairs a migration module names, literally, in its
+    ``dependencies`` and ``run_before``."""
+    return {key for key, _node in _literal_pairs(ast.parse(text, filename=filename))}
+
+
+def rewrite_names(text: str, filename: str, renames: Mapping[Key, str]) -> str:
+    """``text`` with each ``("app", "old")`` pair in the ``dependencies`` and
+    ``run_before`` of its Migration class naming ``renames[(app, old)]``.
+
+    Only the name's string literal changes; its quotes are kept.
+    """
+    tree = ast.parse(text, filename=filename)
+    lines = text.splitlines(keepends=True)
+    edits: list[tuple[int, int, int, str]] = []  # (line, start col, end col, new)
+    seen: set[Key] = set()
+    for key, name in _literal_pairs(tree):
+        if key not in renames:
+            continue
+        if name.lineno != name.end_lineno or name.end_col_offset is None:
+            raise NotRewritable(
+                f"{filename}, line {name.lineno}: the name of {key[0]}.{key[1]} "
+                "spans several lines; edit it by hand."
+            )
+        literal = lines[name.lineno - 1].encode()[name.col_offset : name.end_col_offset]
+        quote = literal[:1].decode()
+        if quote not in ("'", '"') or literal.startswith(literal[:1] * 3):
+            quote = '"'  # a prefixed or triple-quoted literal: plain quotes
+        new = f"{quote}{renames[key]}{quote}"
+        edits.append((name.lineno, name.col_offset, name.end_col_offset, new))
+        seen.add(key)
     missing = sorted(set(renames) - seen)
     if missing:
         shown = ", ".join(f"('{a}', '{n}')" for a, n in missing)

@@ -32,6 +32,8 @@ from . import (
     children,
     conf,
     inventory,
+    linear,
+    mentions,
     plan,
     project,
     proof,
@@ -89,6 +91,10 @@ class Prepared:
     app_count: int
     #: the old history on new databases, kept for the proof
     observation: proof.Observation = field(default_factory=proof.Observation)
+    #: files that are not migrations rewritten in place (max_migration.txt)
+    rewritten: list[Path] = field(default_factory=list)
+    #: lines of code outside the migration folders that name old migrations
+    mentions: list[mentions.Mention] = field(default_factory=list)
 
     def close(self) -> None:
         """Drop the new databases the old history was built on."""
@@ -137,8 +143,9 @@ def prepare(options: Options, progress: ProgressCallback = ignore) -> Prepared:
     project_apps = project.select_apps(config)
     if not project_apps:
         raise NotReady(
-            f"No first-party app with migrations was found under {root}. Set "
-            "REMAKE_MIGRATIONS_INCLUDE_APPS to the app labels to remake."
+            "No first-party app with migrations was found under "
+            f"{project.describe_roots()}. Set REMAKE_MIGRATIONS_INCLUDE_APPS to "
+            "the app labels to remake."
         )
     with step(progress, "inspect", "Reading the migration history"):
         snap = snapshot.take_snapshot(
@@ -196,6 +203,11 @@ def prepare(options: Options, progress: ProgressCallback = ignore) -> Prepared:
             # Code from any app's migration modules is copied: "0002_x" cannot be
             # imported by name, and the first-party ones are about to be deleted.
             files = writer.render(the_plan, include_header=options.include_header)
+            max_files = linear.after_remake(the_plan)
+            files += [
+                writer.RenderedFile(item.path, item.data.decode(), format=False)
+                for item in max_files
+            ]
     except BaseException:
         observation.close()
         raise
@@ -209,6 +221,24 @@ def prepare(options: Options, progress: ProgressCallback = ignore) -> Prepared:
         aliases=sorted(snap.applied),
         app_count=len(project_apps),
         observation=observation,
+        rewritten=[item.path for item in max_files if item.path.exists()],
+        mentions=mentions.find(
+            old=[
+                (label, path.stem)
+                for label, paths in snap.files.items()
+                for path in paths
+            ],
+            remaining={
+                label: [
+                    item.migration.name
+                    for item in the_plan.new
+                    if item.migration.app_label == label
+                ]
+                for label in snap.labels
+            },
+            roots=project.first_party_roots(),
+            skip=[app.directory for app in project_apps],
+        ),
     )
 
 
@@ -309,7 +339,7 @@ def _apply(prepared: Prepared) -> apply_step.Transaction:
     try:
         # An edited file is moved aside like an old one, and its new text put in.
         edited = [edit.path for edit in prepared.plan.rewrites]
-        delete = [*prepared.plan.delete, *edited]
+        delete = [*prepared.plan.delete, *edited, *prepared.rewritten]
         return apply_step.apply(prepared.root, prepared.files, delete)
     except RemakeError:
         raise

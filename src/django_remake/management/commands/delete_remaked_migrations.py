@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from argparse import ArgumentParser
 from collections.abc import Callable
 from typing import Any
@@ -7,7 +8,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from ... import cleanup
+from ... import prune as pruning
 from ...errors import Recovered, RemakeError
+from ...project import project_root
 from ...remake import Progress
 
 
@@ -27,6 +30,7 @@ class Command(BaseCommand):
     # can say which one it is. clean() checks every database itself.
     requires_system_checks: list[str] = []
     verbosity = 1
+    interactive = True
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
@@ -46,6 +50,20 @@ class Command(BaseCommand):
             help="Show what would change without writing or deleting anything.",
         )
         parser.add_argument(
+            "--prune",
+            action="store_true",
+            help="Then run Django's 'migrate APP --prune' for every app whose "
+            "rows in django_migrations name deleted files, on every database, "
+            "after confirmation.",
+        )
+        parser.add_argument(
+            "--no-input",
+            "--noinput",
+            action="store_false",
+            dest="interactive",
+            help="Do not ask for confirmation before pruning.",
+        )
+        parser.add_argument(
             "--force",
             action="store_true",
             help="Clean up even if a database has not recorded the remade "
@@ -59,13 +77,15 @@ class Command(BaseCommand):
         remove_replaced: bool,
         dry_run: bool,
         force: bool,
+        prune: bool,
+        interactive: bool,
         verbosity: int,
         **options: Any,
     ) -> None:
-        self.verbosity = verbosity
-        wanted = cleanup.Options(app_label, remove_replaced, dry_run, force)
+        self.verbosity, self.interactive = verbosity, interactive
+        wanted = cleanup.Options(app_label, remove_replaced, dry_run, force, prune)
         try:
-            result = cleanup.clean(wanted, self._progress)
+            result = cleanup.clean(wanted, self._progress, self._confirm_prune)
         except Recovered as exc:
             for line in exc.restored:
                 self.stdout.write(f"  {line}")
@@ -75,8 +95,18 @@ class Command(BaseCommand):
         self._report_files(result)
         if not result.plan.edits:
             self._say("No remade migrations have 'replaces'; nothing to do.")
-            return
-        self._report_summary(result)
+        else:
+            self._report_summary(result)
+        self._report_prune(result)
+        if result.mentions:
+            self._say(
+                "Code outside the migration folders names replaced migrations, "
+                "which no longer exist; update it:",
+                self.style.NOTICE,
+            )
+            root = project_root()
+            for mention in result.mentions:
+                self._say(f"  {mention.where(root)}: {mention.names()}")
 
     def _say(
         self, text: str, style: Callable[[str], str] | None = None, level: int = 1
@@ -97,6 +127,12 @@ class Command(BaseCommand):
                 self._say(f"  {cleanup.display(edit.path)}: remove replaces")
             for path in result.deleted:
                 self._say(f"  {cleanup.display(path)}: delete")
+            for retarget in plan.retargets:
+                self._say(
+                    f"  {cleanup.display(retarget.path)}: name the remade migrations"
+                )
+            for linear in plan.max_migrations:
+                self._say(f"  {cleanup.display(linear.path)}: name {linear.name}")
         label = self.style.MIGRATE_LABEL
         self._say("Remade migrations:", self.style.MIGRATE_HEADING, level=2)
         verb = "would remove" if dry_run else "removed"
@@ -107,6 +143,13 @@ class Command(BaseCommand):
         for app, migration in plan.unchanged:
             name = label(f"{app}.{migration}")
             self._say(f"  {name}: no replaces, left as it is", level=2)
+        for retarget in plan.retargets:
+            for old, new in retarget.renames:
+                self._say(
+                    f"  {label('.'.join(retarget.migration))}: {'.'.join(old)} -> "
+                    f"{'.'.join(new)}",
+                    level=2,
+                )
         if not (result.options.remove_replaced and plan.replaced):
             return
         self._say("Replaced migrations:", self.style.MIGRATE_HEADING, level=2)
@@ -134,8 +177,11 @@ class Command(BaseCommand):
         self._say(f"Removed replaces from {counts}.", self.style.SUCCESS)
         if options.remove_replaced:
             self._say(f"Deleted {files}.", self.style.SUCCESS)
+        if plan.retargets:
+            what = _count(len(plan.retargets), "migration")
+            self._say(f"Pointed {what} at the remade migrations.", self.style.SUCCESS)
         pruned = sorted({item.app_label for item in plan.replaced if item.first_party})
-        if pruned:
+        if pruned and not options.prune:
             # Django prunes one app at a time: `migrate --prune` needs an app label.
             self._say(
                 "To remove the rows of the replaced migrations from django_migrations, "
@@ -145,3 +191,36 @@ class Command(BaseCommand):
                 ),
                 self.style.NOTICE,
             )
+
+    def _confirm_prune(self, found: list[pruning.Target]) -> bool:
+        if not (self.interactive and sys.stdin.isatty()):
+            return True
+        try:
+            answer = input(pruning.question(found))
+        except (EOFError, KeyboardInterrupt):
+            answer = ""
+        return answer.strip().lower() in {"y", "yes"}
+
+    def _report_prune(self, result: cleanup.Result) -> None:
+        if not result.options.prune:
+            return
+        if not result.prune_targets:
+            self._say(
+                "No rows of django_migrations name a missing file; nothing to prune."
+            )
+        elif result.options.dry_run:
+            self._say("Would run:", self.style.MIGRATE_HEADING)
+            for target in result.prune_targets:
+                rows = _count(len(target.rows), "row")
+                self._say(f"  {target.command}  ({rows})")
+        elif not result.pruned:
+            self._say("Nothing was pruned. To prune later, run:")
+            for target in result.prune_targets:
+                self._say(f"  {target.command}")
+        for done in result.pruned:
+            where = f"'{done.app_label}' on '{done.alias}'"
+            if done.skipped:
+                self._say(f"Not pruned: {where}: {done.skipped}", self.style.WARNING)
+            else:
+                rows = _count(len(done.rows), "row")
+                self._say(f"Pruned {rows} of {where}.", self.style.SUCCESS)

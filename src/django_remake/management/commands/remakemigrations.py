@@ -150,6 +150,7 @@ class Command(BaseCommand):
                 )
                 if dry_run:
                     self._write_report(report_path, report_format, prepared, None)
+                    self._mentions(prepared)
                     return
                 if interactive and sys.stdin.isatty() and not self._confirm(prepared):
                     self.stdout.write("Nothing was changed.")
@@ -165,7 +166,20 @@ class Command(BaseCommand):
         finally:
             self.progress.end_line()
         self._say(report.result_lines(result))
+        self._mentions(result.prepared)
         self._write_report(report_path, report_format, result.prepared, result)
+
+    def _mentions(self, prepared: remake.Prepared) -> None:
+        if not prepared.mentions or self.verbosity < 1:
+            return
+        self.stdout.write(
+            self.style.NOTICE(
+                "Code outside the migration folders names old migrations; update "
+                "it (the old names stop existing at the clean-up):"
+            )
+        )
+        for mention in prepared.mentions:
+            self.stdout.write(f"  {mention.where(prepared.root)}: {mention.names()}")
 
     def _write_report(
         self,
