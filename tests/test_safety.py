@@ -357,7 +357,9 @@ def test_a_read_only_project_is_refused_but_can_be_dry_run(
         f"The folder {root} is not writable ({strerror}). Fix its permissions "
         f"(for example `chmod u+w {root}`) and run the command again."
     )
-    assert dry_run.stdout.startswith(BUILD_OLD + "Planned migrations:\n"), dry_run.stdout
+    assert dry_run.stdout.startswith(BUILD_OLD + "Planned migrations:\n"), (
+        dry_run.stdout
+    )
     assert dry_run.stdout.endswith("Old migration files to delete: 5\n")
 
 
