@@ -5,7 +5,8 @@ The versions come from pyproject's classifiers through runtests.py, where they
 are stated once. Django 6.x needs Python 3.12 or newer, so those pairs are left
 out. Backends: ``REMAKE_TEST_BACKENDS`` (default sqlite), as for runtests.py;
 pytest arguments go after ``--``: ``nox -- -k cycle -x``. nox finds each Python
-on PATH (pyenv's shims, or ``python3.X``).
+as ``python3.X`` on PATH; pyenv's installed versions are put on PATH first, so
+they are found even when pyenv's global version is another one.
 """
 
 from __future__ import annotations
@@ -21,6 +22,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from runtests import DRIVERS, PYTHONS, SUPPORTED, build_wheel, lint_steps  # noqa: E402
 
 nox.options.default_venv_backend = "venv"
+
+_pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+os.environ["PATH"] = os.pathsep.join(
+    [
+        *map(str, sorted(_pyenv.glob("versions/3.*/bin"), reverse=True)),
+        os.environ["PATH"],
+    ]
+)
 nox.options.sessions = ["tests", "lint"]
 
 PYPROJECT = str(Path(__file__).resolve().parent / "pyproject.toml")
