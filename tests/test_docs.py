@@ -307,6 +307,8 @@ def test_test_runners_take_the_classifiers_versions() -> None:
     assert tuple(pythons) == runtests.PYTHONS
     noxfile = (ROOT / "noxfile.py").read_text()
     assert "from runtests import" in noxfile and "SUPPORTED" in noxfile
+    hooks = (ROOT / ".pre-commit-config.yaml").read_text()
+    assert f"django-upgrade --target-version {djangos[0]}\n" in hooks
 
 
 def test_every_setting_the_code_names_is_in_the_registry() -> None:
