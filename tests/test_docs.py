@@ -260,6 +260,19 @@ def test_every_message_has_a_faq_entry() -> None:
     )
 
 
+def test_every_quoted_message_still_exists() -> None:
+    """The other way round: a message quoted in the FAQ (a ```text block) that
+    the code no longer prints is a stale entry."""
+    faq = (DOCS / "faq.md").read_text()
+    keys = {_flat(m.key) for m in collect_messages()}
+    blocks = re.findall(r"^```text\n(.*?)^```$", faq, re.MULTILINE | re.DOTALL)
+    assert len(blocks) > 50
+    stale = [b for b in blocks if not any(key in _flat(b) for key in keys)]
+    assert not stale, "docs/faq.md quotes messages the code no longer has:\n" + (
+        "\n".join(stale)
+    )
+
+
 # --- supported versions: stated once, in the classifiers -------------------
 
 
