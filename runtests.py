@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,16 +30,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENVS = ROOT / ".venv"
-SUPPORTED = ("5.2", "6.0", "6.1")
-TEST_DEPS = [
-    "pytest>=8",
-    "pytest-xdist>=3",
-    "pytest-randomly>=3.15",
-    # tests/test_integrations.py: the tools a project uses beside django-remake
-    "django-linear-migrations>=2.16",
-    "black>=24",
-    "ruff>=0.5",
-]
+
+
+def classifier_versions(framework: str) -> tuple[str, ...]:
+    """Versions named in pyproject's classifiers, where they are stated once:
+    ``classifier_versions("Python")`` -> ("3.10", ...), ``("Django")`` -> ("5.2", ...)."""
+    prefix = (
+        "Programming Language :: Python"
+        if framework == "Python"
+        else "Framework :: Django"
+    )
+    text = (ROOT / "pyproject.toml").read_text()
+    return tuple(re.findall(rf'"{prefix} :: (\d+\.\d+)"', text))
+
+
+SUPPORTED = classifier_versions("Django")
+PYTHONS = classifier_versions("Python")
+PYPROJECT = ROOT / "pyproject.toml"
 DRIVERS = {"postgresql": ["psycopg[binary]>=3.1"], "mariadb": ["mysqlclient>=2.2.1"]}
 
 
@@ -103,7 +111,8 @@ def prepare(django: str, backends: list[str]) -> Path:
         shutil.rmtree(venv)
     if not venv_python.exists():
         run(python, "-m", "venv", venv)
-    deps = [f"django~={django}.0", *TEST_DEPS]
+    # The test dependencies are pyproject's "test" group (pip >= 25.1 reads it).
+    deps = [f"django~={django}.0", "--group", f"{PYPROJECT}:test"]
     for backend in backends:
         deps += DRIVERS.get(backend, [])
     run(venv_python, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
@@ -123,6 +132,59 @@ def prepare(django: str, backends: list[str]) -> Path:
     return venv_python
 
 
+def lint_steps(site_dir: str | None = None) -> list[tuple[str, list[str]]]:
+    """The checks of ``--lint`` (also nox's lint session and pre-commit's hooks):
+    lint, format, types (``mypy --strict``, files and scope in pyproject), docs."""
+    site = site_dir or str(Path(tempfile.gettempdir()) / "django-remake-site")
+    return [
+        ("ruff check", ["ruff", "check", "."]),
+        ("ruff format --check", ["ruff", "format", "--check", "."]),
+        ("mypy --strict", ["mypy"]),
+        ("mkdocs build --strict", ["mkdocs", "build", "--strict", "--quiet", "--site-dir", site]),
+    ]  # fmt: skip
+
+
+def lint() -> int:
+    """Run every check in a virtualenv with the "lint" group; report each one."""
+    django = SUPPORTED[-1]
+    python = find_python((3, 12))
+    if python is None:
+        sys.exit("The checks need Python 3.12+ (Django 6.x), and none was found.")
+    venv = VENVS / "lint"
+    if not (venv / "bin" / "python").exists():
+        run(python, "-m", "venv", venv)
+    venv_python = venv / "bin" / "python"
+    run(venv_python, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(venv_python, "-m", "pip", "install", "--quiet", f"django~={django}.0",
+        "--group", f"{PYPROJECT}:lint")  # fmt: skip
+    env = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    failed = []
+    with tempfile.TemporaryDirectory() as site:
+        for name, command in lint_steps(site):
+            print(f"\n=== {name} ===", flush=True)
+            if subprocess.run(command, cwd=ROOT, env=env).returncode != 0:
+                failed.append(name)
+    if failed:
+        print(f"\nFAILED: {', '.join(failed)}")
+        return 1
+    print("\nAll checks passed: " + ", ".join(name for name, _ in lint_steps()) + ".")
+    return 0
+
+
+def coverage_report(venv_python: Path, data: Path) -> None:
+    """Combine the data of every process (subprocesses too) and print the report."""
+    config = f"--rcfile={PYPROJECT}"
+    file = f"--data-file={data / '.coverage'}"
+    run(venv_python, "-m", "coverage", "combine", "--quiet", config, file, data)
+    print(
+        "\n=== Branch coverage of src/django_remake (files below 100%) ===", flush=True
+    )
+    subprocess.run(
+        [str(venv_python), "-m", "coverage", "report", config, file, "--sort=cover"],
+        cwd=ROOT,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -135,7 +197,13 @@ def main() -> int:
     )
     parser.add_argument("--backends", default=os.environ.get("REMAKE_TEST_BACKENDS", "sqlite"),
                         help="Comma-separated: sqlite, postgresql, mariadb (default: sqlite).")  # fmt: skip
+    parser.add_argument("--lint", action="store_true",
+                        help="Run ruff, ruff format --check, mypy --strict and the docs build instead of the tests.")  # fmt: skip
+    parser.add_argument("--coverage", action="store_true",
+                        help="Measure branch coverage (child processes included) and print the report.")  # fmt: skip
     args, pytest_args = parser.parse_known_args()
+    if args.lint:
+        return lint()
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     versions = args.django or ["6.1" if find_python((3, 12)) else "5.2"]
     env = {**os.environ, "REMAKE_TEST_BACKENDS": ",".join(backends)}
@@ -144,10 +212,25 @@ def main() -> int:
         venv_python = prepare(django, backends)
         print(f"\n=== Django {django}, backends: {', '.join(backends)} ===", flush=True)
         # src/ is not on sys.path here, so the tests import the installed wheel.
-        result = subprocess.run(
-            [str(venv_python), "-m", "pytest", "-n", "auto", "--dist", "worksteal", "-p", "no:cacheprovider", *pytest_args, str(ROOT / "tests")],
-            env=env, cwd=ROOT,
-        )  # fmt: skip
+        pytest = [str(venv_python), "-m", "pytest", "-n", "auto", "--dist", "worksteal", "-p", "no:cacheprovider", *pytest_args, str(ROOT / "tests")]  # fmt: skip
+        data = VENVS / f"coverage-{django}"
+        if args.coverage:
+            # Every process writes its own file there: pyproject's
+            # [tool.coverage.run] patch = ["subprocess"] follows child processes.
+            shutil.rmtree(data, ignore_errors=True)
+            data.mkdir(parents=True)
+            env["COVERAGE_FILE"] = str(data / ".coverage")
+            pytest[1:3] = [
+                "-m",
+                "coverage",
+                "run",
+                f"--rcfile={PYPROJECT}",
+                "-m",
+                "pytest",
+            ]
+        result = subprocess.run(pytest, env=env, cwd=ROOT)
+        if args.coverage:
+            coverage_report(venv_python, data)
         if result.returncode != 0:
             failed.append(django)
     if failed:

@@ -69,7 +69,7 @@ def _admin_execute(backend: str, sql: str) -> None:
             dbname="postgres",
             autocommit=True,
         ) as conn:
-            conn.execute(sql)  # type: ignore[arg-type]
+            conn.execute(sql)
     elif backend == "mariadb":
         import MySQLdb
 

@@ -23,7 +23,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .backends import Database, create_database, drop_database
+from .backends import Database as Database
+from .backends import create_database, drop_database
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 
@@ -194,7 +195,7 @@ class Project:
             print(json.dumps(sorted(rows)))
             """
         )
-        return {tuple(row) for row in json.loads(out)}  # type: ignore[misc]
+        return {tuple(row) for row in json.loads(out)}
 
     def migrate_plan(self, alias: str = "default") -> list[str]:
         out = self.manage("migrate", "--plan", "--database", alias).stdout

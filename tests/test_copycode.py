@@ -909,7 +909,7 @@ def test_identical_definitions_are_copied_once(
     project.write("pantry/migrations/0202_a.py", SHARED.format(batch=2, prefix="a"))
     project.write("pantry/migrations/0203_b.py", SHARED.format(batch=2, prefix="b"))
     project.write("pantry/migrations/0204_c.py", SHARED.format(batch=3, prefix="c"))
-    picks = [
+    picks: list[tuple[str, int | None]] = [
         ("0001_initial", None),
         ("0202_a", None),
         ("0203_b", None),

@@ -109,7 +109,9 @@ def test_output_from_the_settings_does_not_break_verification(
     project = make_project("crossapp")
     settings = project.root / "project_settings.py"
     settings.write_text(
-        'print("using local settings")\n' + settings.read_text() + 'print("{not json")\n'
+        'print("using local settings")\n'
+        + settings.read_text()
+        + 'print("{not json")\n'
     )
     project.manage("migrate")
 

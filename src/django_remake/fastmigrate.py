@@ -27,7 +27,6 @@ import types
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import no_translations
 from django.core.management.commands.migrate import Command as DjangoMigrate
 from django.db import transaction
@@ -36,6 +35,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.migration import Migration
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
+
+from . import conf
 
 #: the names remakemigrations gives: 0001_remaked_20261201, 0002_remaked_20261201_2
 REMADE_NAME = re.compile(r"^\d{4}_remaked_\d{8}(_\d+)?$")
@@ -77,7 +78,7 @@ def _stateless() -> tuple[type[Operation], ...]:
 
 def enabled() -> bool:
     """``REMAKE_MIGRATIONS_FAST_MIGRATE`` (default True) switches the fast path."""
-    return bool(getattr(settings, "REMAKE_MIGRATIONS_FAST_MIGRATE", True))
+    return conf.fast_migrate()
 
 
 class FastExecutor(MigrationExecutor):
