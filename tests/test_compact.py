@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from .conftest import MakeProject
 from .harness import Project, deploy, schema_diff
 
 OPERATION = re.compile(r"^\s+migrations\.([A-Z]\w+)\(", re.M)
@@ -19,7 +20,9 @@ def operations(project: Project, app_dir: str) -> dict[str, list[str]]:
     }
 
 
-def test_only_a_cycle_closing_foreign_key_is_split_out(make_project) -> None:
+def test_only_a_cycle_closing_foreign_key_is_split_out(
+    make_project: MakeProject,
+) -> None:
     project: Project = make_project("crossapp")
     old = project.new_database()
     project.use_databases(default=old)

@@ -36,7 +36,6 @@ import pytest
 from . import runs
 from .conftest import REMAKED
 from .harness import Project
-from .runs import in_terminal
 
 FAULT = "DJANGO_REMAKE_FAULT"
 WORK_DIR = ".django-remake"
