@@ -7,11 +7,9 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError, connections
-from django.db.migrations.recorder import MigrationRecorder
 
 from . import conf
-from .partway import Key, disk_migrations, find_part_way
+from .partway import Key, disk_migrations, find_part_way, recorded
 
 
 @register()
@@ -59,14 +57,10 @@ def check_part_way_databases(
         return []
     messages: list[CheckMessage] = []
     for alias in databases:
-        recorder = MigrationRecorder(connections[alias])
-        try:
-            if not recorder.has_table():
-                continue
-            applied = set(recorder.applied_migrations())
-        except DatabaseError:
-            continue  # Django's own checks report unreachable databases
-        state = find_part_way(disk, alias, applied)
+        applied = recorded(alias).applied
+        if applied is None:
+            continue  # no history; Django's own checks report unreachable ones
+        state = find_part_way(disk, alias, set(applied))
         if state is None or not state.missing_files:
             continue
         lacking = len(state.missing_files)

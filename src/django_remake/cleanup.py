@@ -23,13 +23,13 @@ from pathlib import Path
 
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError, connections, router
-from django.db.migrations.recorder import MigrationRecorder
+from django.db import connections, router
 
 from . import apply, conf, linear, mentions, prune
 from .conf import RemakeSettings
 from .errors import ApplyError, Interrupted, NotReady, RemakeError
 from .interrupts import reason
+from .partway import recorded
 from .project import (
     ProjectApp,
     first_party_roots,
@@ -362,16 +362,12 @@ def database_gaps(remade: Iterable[Key]) -> list[DatabaseGap]:
         wanted = [key for key in keys if router.allow_migrate(alias, key[0])]
         if not wanted:
             continue
-        recorder = MigrationRecorder(connections[alias])
-        try:
-            if not recorder.has_table():
-                continue
-            applied = recorder.applied_migrations()
-        except DatabaseError as exc:
-            lines = str(exc).strip().splitlines()
-            gaps.append(
-                DatabaseGap(alias, error=lines[0] if lines else type(exc).__name__)
-            )
+        history = recorded(alias)
+        if history.error is not None:
+            gaps.append(DatabaseGap(alias, error=history.error))
+            continue
+        applied = history.applied
+        if applied is None:
             continue
         missing = tuple(key for key in wanted if key not in applied)
         if missing:

@@ -30,6 +30,7 @@ from importlib.util import find_spec
 from typing import Any
 
 from django.apps import apps
+from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.exceptions import CircularDependencyError, NodeNotFoundError
 from django.db.migrations.executor import MigrationExecutor
@@ -40,6 +41,30 @@ from django.db.migrations.recorder import MigrationRecorder
 from .errors import NotReady
 
 Key = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What one database's ``django_migrations`` table holds."""
+
+    #: the applied migrations; ``None`` when the database has no such table or
+    #: could not be read
+    applied: frozenset[Key] | None
+    #: the first line of the database's error, when it could not be read
+    error: str | None = None
+
+
+def recorded(alias: str) -> Recorded:
+    """Read the migration rows of database ``alias``, never raising for it."""
+    recorder = MigrationRecorder(connections[alias])
+    try:
+        if not recorder.has_table():
+            return Recorded(None)
+        return Recorded(frozenset(recorder.applied_migrations()))
+    except DatabaseError as exc:
+        lines = str(exc).strip().splitlines()
+        return Recorded(None, error=lines[0] if lines else type(exc).__name__)
+
 
 #: in the name of every remade migration: ``NNNN_remaked_YYYYMMDD[_N]``
 REMAKED = "_remaked_"
@@ -251,10 +276,10 @@ def finish_old_history(
     disk = disk_migrations()
     if disk is None or not disk.remade:
         return []
-    recorder = MigrationRecorder(connection)
-    if not recorder.has_table():
-        return []
-    state = find_part_way(disk, connection.alias, set(recorder.applied_migrations()))
+    before = recorded(connection.alias).applied
+    if before is None:
+        return []  # no history yet, or Django's migrate reports the error
+    state = find_part_way(disk, connection.alias, set(before))
     if state is None or state.missing_files:
         return []  # nothing to do, or the system check explains what to deploy
     try:
@@ -287,10 +312,11 @@ def finish_old_history(
         if starting is not None:
             starting(state, len(plan))
         _Executor(connection, loader, progress_callback).migrate(targets, plan=plan)
+    recorder = MigrationRecorder(connection)
     applied = set(recorder.applied_migrations())
-    recorded = []
+    done = []
     for key, names in sorted(disk.remade.items()):
         if key not in applied and all(name in applied for name in names):
             recorder.record_applied(*key)
-            recorded.append(key)
-    return recorded
+            done.append(key)
+    return done

@@ -19,11 +19,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import DatabaseError, connections
-from django.db.migrations.recorder import MigrationRecorder
+from django.db import connections
 
 from . import children
 from .errors import RemakeError
+from .partway import recorded
 from .project import migration_files
 from .text import plural
 
@@ -68,13 +68,9 @@ def targets(
     }
     found = []
     for alias in connections:
-        recorder = MigrationRecorder(connections[alias])
-        try:
-            if not recorder.has_table():
-                continue
-            applied = set(recorder.applied_migrations())
-        except DatabaseError:
-            continue  # unreachable: the clean-up's database check names it
+        applied = recorded(alias).applied
+        if applied is None:
+            continue  # no history; unreachable: the clean-up's check names it
         for label, names in on_disk.items():
             rows = tuple(
                 sorted(k for k in applied if k[0] == label and k[1] not in names)

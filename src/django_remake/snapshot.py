@@ -25,10 +25,10 @@ from django.db.migrations.exceptions import (
 from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.migration import Migration
-from django.db.migrations.recorder import MigrationRecorder
 from django.db.migrations.state import ProjectState
 
 from .errors import NotReady
+from .partway import recorded
 from .project import ProjectApp, is_installed_path, migration_files, project_root
 from .references import Reference, find
 
@@ -180,19 +180,15 @@ def read_applied(aliases: Iterable[str]) -> dict[str, set[Key]]:
     """What each database has recorded; an unreachable database is an error."""
     applied: dict[str, set[Key]] = {}
     for alias in aliases:
-        recorder = MigrationRecorder(connections[alias])
-        try:
-            if recorder.has_table():
-                applied[alias] = set(recorder.applied_migrations())
-            else:
-                applied[alias] = set()
-        except DatabaseError as exc:
+        history = recorded(alias)
+        if history.error is not None:
             raise NotReady(
-                f"Database '{alias}' cannot be reached: {exc}".rstrip()
+                f"Database '{alias}' cannot be reached: {history.error}".rstrip()
                 + ". Make it reachable, or run with --skip-db-check if this machine "
                 "cannot see your databases (then make sure yourself that every "
                 "database is fully migrated)."
-            ) from exc
+            )
+        applied[alias] = set(history.applied or ())
     return applied
 
 
