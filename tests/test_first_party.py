@@ -159,7 +159,7 @@ def test_running_from_a_subfolder_without_base_dir_is_explained(
         catalog = (project.root / "catalog").resolve()
         assert result.stderr == (
             f"CommandError: App 'orders' is not remade (its code ({orders}) is "
-            f"outside {catalog}, the folder the command ran in (settings.BASE_DIR "
+            f"outside {catalog} (the folder the command ran in; settings.BASE_DIR "
             f"is not set)), {CYCLE}run the command from the project's root folder, "
             "set BASE_DIR in the settings, or list the apps to remake in "
             "REMAKE_MIGRATIONS_INCLUDE_APPS.\n"

@@ -210,19 +210,9 @@ def why_not_remade(label: str, config: RemakeSettings) -> tuple[str, str]:
             f"add '{label}' to REMAKE_MIGRATIONS_INCLUDE_APPS",
         )
     path = Path(apps.get_app_config(label).path).resolve()
-    roots = first_party_roots()
-    if not any(_is_within(path, folder) for folder in roots):
-        root = roots[0]
-        if getattr(settings, "BASE_DIR", None):
-            where = f"the project directory {root} (settings.BASE_DIR)"
-        else:
-            where = (
-                f"{root}, the folder the command ran in (settings.BASE_DIR is not set)"
-            )
-        if len(roots) > 1:
-            where += f" and the repository root {roots[1]}"
+    if not any(_is_within(path, folder) for folder in first_party_roots()):
         return (
-            f"its code ({path}) is outside {where}",
+            f"its code ({path}) is outside {describe_roots()}",
             "run the command from the project's root folder, set BASE_DIR in "
             "the settings, or list the apps to remake in "
             "REMAKE_MIGRATIONS_INCLUDE_APPS",
