@@ -12,9 +12,9 @@
   kept (``--keep-old-migrations``), ``migrate`` finishes every one of them;
 * ``delete_remaked_migrations`` afterwards leaves ``migrate`` a no-op.
 
-By default CI tries ``REMAKE_RANDOM_HISTORIES=2`` histories from seed
-``REMAKE_RANDOM_SEED=1`` on every backend; set them for a larger run
-(docs/development.md). A failure names its seed and prints the history.
+By default it tries ``REMAKE_RANDOM_HISTORIES=2`` histories from seed
+``REMAKE_RANDOM_SEED=1``; set them for a larger run (docs/development.md).
+Marked ``slow``: each history builds a database per state. A failure names its seed and prints the history.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ def projects(tmp_path: Path) -> Iterator[list[Project]]:
         project.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(FIRST_SEED, FIRST_SEED + COUNT))
 def test_random_history(
     tmp_path: Path, backend: str, seed: int, projects: list[Project]
