@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run django-remake's test suite from a fresh clone, with nothing but Python 3.
 
-    python3 runtests.py [--django 5.2] [--django 6.1] [--backends sqlite,postgresql,mariadb] [pytest args]
+    python3 runtests.py [--django 5.2] [--django 6.1] [--backends sqlite,postgresql,mariadb] [pytest args] [test files]
 
 For each Django version it makes a virtualenv under ``.venv/``, installs the
 package from a wheel built from this checkout (not the source tree, so
@@ -212,7 +212,10 @@ def main() -> int:
         venv_python = prepare(django, backends)
         print(f"\n=== Django {django}, backends: {', '.join(backends)} ===", flush=True)
         # src/ is not on sys.path here, so the tests import the installed wheel.
-        pytest = [str(venv_python), "-m", "pytest", "-n", "auto", "--dist", "worksteal", "-p", "no:cacheprovider", *pytest_args, str(ROOT / "tests")]  # fmt: skip
+        # The whole suite, unless test files or folders are named.
+        named = any(not a.startswith("-") and (ROOT / a).exists() for a in pytest_args)
+        suite = [] if named else [str(ROOT / "tests")]
+        pytest = [str(venv_python), "-m", "pytest", "-n", "auto", "--dist", "worksteal", "-p", "no:cacheprovider", *pytest_args, *suite]  # fmt: skip
         data = VENVS / f"coverage-{django}"
         if args.coverage:
             # Every process writes its own file there: pyproject's
