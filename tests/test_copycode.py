@@ -1086,6 +1086,9 @@ def test_postgres_operations_round_trip(
 ) -> None:
     """Written as Django writes them; they load back equal, and on PostgreSQL
     a fresh database gets the extensions and the collation."""
+    # django.contrib.postgres.operations imports psycopg, which a venv made
+    # for SQLite alone (runtests.py --backends sqlite) does not have.
+    pytest.importorskip("psycopg")
     project = make_project("carry")
     project.write("pantry/migrations/0301_postgres.py", POSTGRES)
     [result] = render_new(
