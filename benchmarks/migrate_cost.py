@@ -1,16 +1,18 @@
 #!/usr/bin/env python
 """What installing ``django_remake`` adds to a ``migrate``, timed in-process.
 
-The subprocess timings of ``run.py --migrate-only`` hide a few milliseconds in
-the noise of starting Python and Django. This times, in CPU seconds (median of
-``--repeat`` runs, in one warm process on a project written by
-``generate.py``), the two things that matter:
+The whole-process timings of ``migrate`` with nothing to apply (``speed.py``)
+hide a few milliseconds in the noise of starting Python and Django. This times,
+in CPU seconds (median of ``--repeat`` runs, in one warm process on a project
+written by ``generate.py``), the two things that matter:
 
 * ``partway.read_disk()``: the look at the migration folders that the system
   check and the ``migrate`` wrapper share, on a project that never remade;
 * one ``MigrationLoader`` build with warm imports: the graph Django's own
   ``migrate`` builds, and what the app added twice per run before it learned
   to decide from the file names.
+
+``speed.py`` runs ``CHILD`` for the in-process column of its table.
 
 Usage::
 
@@ -26,9 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from run import GENERATE, measure, project_env
-
-HERE = Path(__file__).resolve().parent
+from speed import Database, project_env, run, scratch_project
 
 CHILD = """\
 import statistics, sys, time
@@ -64,29 +64,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=15, help="runs (default 15)")
     parser.add_argument("--project", type=Path, help="an already generated project")
     args = parser.parse_args(argv)
-    work = None
-    project = args.project
-    if project is None:
-        work = Path(tempfile.mkdtemp(prefix="remake-migrate-cost-"))
-        project = work / "project"
-        measure(
-            [
-                sys.executable,
-                str(GENERATE),
-                *("--apps", str(args.apps), "--migrations", str(args.migrations)),
-                *("--out", str(project)),
-            ],
-            HERE,
-            project_env(project / "unused.sqlite3"),
-        )
+    work = Path(tempfile.mkdtemp(prefix="remake-migrate-cost-"))
     try:
-        env = project_env(project / "unused.sqlite3")
+        project = scratch_project(work, args.apps, args.migrations, 0, args.project)
+        env = project_env(Database("sqlite", str(work / "unused.sqlite3")))
         env["PYTHONPATH"] = str(project)
-        sample = measure([sys.executable, "-c", CHILD, str(args.repeat)], project, env)
-        print(sample.stdout, end="")
+        _sample, out = run(
+            [sys.executable, "-c", CHILD, str(args.repeat)], project, env
+        )
+        print(out, end="")
     finally:
-        if work is not None:
-            shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -16,16 +16,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import pstats
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from run import manage, measure, project_env
-
-HERE = Path(__file__).resolve().parent
+from speed import Database, manage, project_env, run, scratch_project
 
 CHILD = """\
 import cProfile, sys, time
@@ -119,14 +116,14 @@ def cumulative(stats: pstats.Stats, suffix: str, name: str) -> tuple[float, int]
     return total, calls
 
 
-def profile(project: Path, database: Path, which: str, out: Path) -> float:
-    sample = measure(
+def profile(project: Path, database: Database, which: str, out: Path) -> float:
+    _sample, stdout = run(
         [sys.executable, "-c", CHILD, which, str(out)], project, project_env(database)
     )
-    return float(sample.stdout.strip().splitlines()[-1])
+    return float(stdout.strip().splitlines()[-1])
 
 
-def report(project: Path, database: Path, work: Path, top: int) -> str:
+def report(project: Path, database: Database, work: Path, top: int) -> str:
     remake_file, make_file = work / "remake.prof", work / "make.prof"
     # One unprofiled run first, so both profiles import from warm __pycache__.
     manage(project, database, "makemigrations", "--check", "--dry-run")
@@ -177,25 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="remake-profile-"))
     try:
-        project = args.project.resolve() if args.project else work / "project"
-        if args.project is None:
-            measure(
-                [
-                    sys.executable,
-                    str(HERE / "generate.py"),
-                    "--apps",
-                    str(args.apps),
-                    "--migrations",
-                    str(args.migrations),
-                    "--seed",
-                    str(args.seed),
-                    "--out",
-                    str(project),
-                ],
-                HERE,
-                dict(os.environ),
-            )
-        database = work / "fake.sqlite3"
+        project = scratch_project(
+            work, args.apps, args.migrations, args.seed, args.project
+        )
+        database = Database("sqlite", str(work / "fake.sqlite3"))
         manage(project, database, "migrate", "--fake", "--no-input", "-v0")
         text = report(project, database, work, args.top)
     finally:

@@ -493,6 +493,17 @@ def prepared_copy(source: Path, target: Path) -> Path:
     return target
 
 
+def scratch_project(
+    work: Path, apps: int, per_app: int, seed: int, given: Path | None = None
+) -> Path:
+    """A prepared copy in ``work`` of ``given``, or of a project generated into
+    ``work`` (not the cache): for ``profile_remake.py`` and ``migrate_cost.py``."""
+    source = given or generated(
+        apps, per_app, seed, work, lambda text: print(text, file=sys.stderr)
+    )
+    return prepared_copy(source, work / "project")
+
+
 def first_party(project: Path) -> list[str]:
     return sorted(
         path.parent.parent.name
