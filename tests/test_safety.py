@@ -144,6 +144,81 @@ def test_refuses_an_inconsistent_history(make_project: MakeProject) -> None:
     )
 
 
+# Every state of django_migrations a history can be in: each prefix of one
+# order of its migrations (squashes expanded, so squashes partly applied too),
+# each prefix with one migration skipped (inconsistent), and the whole history
+# with the squashes' own names recorded as well.
+PLAN_ON_EVERY_STATE = """
+import json
+from django.db import connection
+from django.db.migrations.exceptions import InconsistentMigrationHistory
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
+from django_remake.partway import plan_on_loaded_graph
+
+def names(plan):
+    return [f"{m.app_label}.{m.name}" for m, _backwards in plan]
+
+expanded = MigrationLoader(None, ignore_no_migrations=True, replace_migrations=False)
+order = []
+for leaf in sorted(expanded.graph.leaf_nodes()):
+    for key in expanded.graph.forwards_plan(leaf):
+        if key not in order:
+            order.append(key)
+squashes = [k for k, m in expanded.disk_migrations.items() if m.replaces]
+states = [order[:n] for n in range(len(order) + 1)]
+states += [order[:n] + order[n + 1 : n + 2] for n in range(len(order) - 1)]
+states.append(order + squashes)
+loader = MigrationLoader(None, ignore_no_migrations=True)
+recorder = MigrationRecorder(connection)
+recorder.ensure_schema()
+results = []
+for state in states:
+    recorder.flush()
+    for key in state:
+        recorder.record_applied(*key)
+    executor = MigrationExecutor(connection)
+    try:
+        executor.loader.check_consistent_history(connection)
+        django = names(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+    except InconsistentMigrationHistory as exc:
+        django = str(exc)
+    try:
+        fast = plan_on_loaded_graph(loader, connection, set(recorder.applied_migrations()))
+        fast = None if fast is None else names(fast)
+    except InconsistentMigrationHistory as exc:
+        fast = str(exc)
+    partly = any(
+        0 < sum(tuple(r) in state for r in m.replaces) < len(m.replaces)
+        for m in expanded.disk_migrations.values()
+    )
+    results.append({"state": state, "django": django, "fast": fast, "partly": partly})
+print(json.dumps(results))
+"""
+
+
+@pytest.mark.parametrize("history", ["squashed", "shop"])
+def test_the_database_check_plans_as_djangos_executor(
+    make_project: MakeProject, history: str
+) -> None:
+    """The refusal of unapplied migrations reuses the graph already loaded
+    instead of building one per database; on every state of a history it finds
+    what Django's executor finds, or leaves the answer to it."""
+    project = make_project(history)
+    results = json.loads(project.python(PLAN_ON_EVERY_STATE))
+    for result in results:
+        # Only a squash partly applied is left to Django's own graph.
+        assert (result["fast"] is None) == result["partly"], result["state"]
+    answered = [r for r in results if r["fast"] is not None]
+    for result in answered:
+        assert result["fast"] == result["django"], result["state"]
+    assert len(answered) > len(results) / 2
+    assert any(isinstance(r["django"], str) for r in answered)  # inconsistent
+    assert any(r["django"] == [] for r in answered)  # fully migrated
+    assert any(len(r["django"]) > 3 for r in answered)  # fresh
+
+
 def test_refuses_pending_model_changes(migrated_shop: Project) -> None:
     edit(
         migrated_shop,

@@ -18,6 +18,7 @@ history is built only when a database really has to be finished.
 
 from __future__ import annotations
 
+import copy
 import os
 import pkgutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -239,7 +240,7 @@ class HistoryBeforeRemake(MigrationLoader):
                 migration.replaces = []  # type: ignore[misc]  # an instance copy
 
 
-class _Executor(MigrationExecutor):
+class ExecutorOnLoader(MigrationExecutor):
     """Django's executor, on a loader given to it.
 
     ``MigrationExecutor.__init__`` builds a loader of its own: a second graph,
@@ -257,6 +258,47 @@ class _Executor(MigrationExecutor):
         self.loader = loader
         self.recorder = MigrationRecorder(connection)
         self.progress_callback = progress_callback
+
+
+def plan_on_loaded_graph(
+    loader: MigrationLoader, connection: BaseDatabaseWrapper, applied: set[Key]
+) -> list[tuple[Migration, bool]] | None:
+    """What ``migrate`` would apply on a database that recorded ``applied``,
+    from ``loader``, a graph loaded without a connection.
+
+    Django's executor builds a graph of its own for each database: on a large
+    history that costs as much as the first one. The two graphs differ only
+    where a squashed migration's replaced migrations are partly applied (then
+    Django keeps the replaced ones) or where a squash replaces another squash
+    (resolved recursively, differently on Django 5.2 and 6.x); for those this
+    returns ``None`` and the caller asks Django's executor. Otherwise the
+    graph is the same, the applied set is the one Django's loader would build
+    (a squash counts as applied when everything it replaces is), and the plan
+    and the consistency check are Django's own, run on it. Raises
+    ``InconsistentMigrationHistory`` as ``check_consistent_history`` does.
+    ``tests/test_safety.py`` compares both on every state of a history.
+    """
+    # Django keeps the django_migrations rows as values; only the keys are read.
+    view: dict[Key, Any] = dict.fromkeys(applied)
+    for key, migration in loader.replacements.items():
+        replaced = [tuple(target) for target in migration.replaces]
+        if any(target in loader.replacements for target in replaced):
+            return None
+        statuses = [target in applied for target in replaced]
+        if all(statuses):
+            view[key] = migration
+        elif any(statuses):
+            return None
+        else:
+            view.pop(key, None)
+    loader.check_consistent_history(connection)
+    database_view = copy.copy(loader)
+    database_view.applied_migrations = view
+    executor = ExecutorOnLoader(connection, database_view, None)
+    plan: list[tuple[Migration, bool]] = executor.migration_plan(
+        loader.graph.leaf_nodes()
+    )
+    return plan
 
 
 def finish_old_history(
@@ -311,7 +353,9 @@ def finish_old_history(
     if plan:
         if starting is not None:
             starting(state, len(plan))
-        _Executor(connection, loader, progress_callback).migrate(targets, plan=plan)
+        ExecutorOnLoader(connection, loader, progress_callback).migrate(
+            targets, plan=plan
+        )
     recorder = MigrationRecorder(connection)
     applied = set(recorder.applied_migrations())
     done = []

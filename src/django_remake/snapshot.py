@@ -28,7 +28,7 @@ from django.db.migrations.migration import Migration
 from django.db.migrations.state import ProjectState
 
 from .errors import NotReady
-from .partway import recorded
+from .partway import plan_on_loaded_graph, recorded
 from .project import ProjectApp, is_installed_path, migration_files, project_root
 from .references import Reference, find
 
@@ -237,8 +237,15 @@ def check_databases(snapshot: Snapshot) -> None:
     for alias in snapshot.applied:
         connection = connections[alias]
         try:
-            executor = MigrationExecutor(connection)
-            executor.loader.check_consistent_history(connection)
+            # The graph already loaded answers, unless a squash is partly
+            # applied: then Django builds the database's own graph.
+            plan = plan_on_loaded_graph(
+                snapshot.loader, connection, snapshot.applied[alias]
+            )
+            if plan is None:
+                executor = MigrationExecutor(connection)
+                executor.loader.check_consistent_history(connection)
+                plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
         except InconsistentMigrationHistory as exc:
             raise NotReady(
                 f"Database '{alias}' has an inconsistent migration history: {exc} "
@@ -246,14 +253,13 @@ def check_databases(snapshot: Snapshot) -> None:
             ) from exc
         except DatabaseError as exc:
             raise NotReady(f"Database '{alias}' cannot be reached: {exc}") from exc
-        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
         if plan:
             names = ", ".join(f"{m.app_label}.{m.name}" for m, _backwards in plan)
             problems.append(
                 f"  database '{alias}': {len(plan)} unapplied: {names}\n"
                 f"    fix: python manage.py migrate --database {alias}"
             )
-        partial = _partly_applied_squashes(executor.loader, snapshot.applied[alias])
+        partial = _partly_applied_squashes(snapshot.loader, snapshot.applied[alias])
         if partial:
             problems.append(
                 f"  database '{alias}': squashed migrations partly applied: "
