@@ -22,6 +22,7 @@ from django.db.migrations.state import ProjectState
 
 from .errors import PlanError
 from .replaces import new_nodes_by_app, resolve
+from .samestate import same_models
 from .snapshot import Key, Snapshot
 
 
@@ -78,9 +79,12 @@ def check_new_history(
         # ProjectState asserts a set; django-stubs says list.
         real_apps=set(snapshot.loader.unmigrated_apps),  # type: ignore[arg-type]
     )
+    models = ProjectState.from_apps(apps)
+    if same_models(state, models, snapshot.labels):
+        return
     autodetector = MigrationAutodetector(
         state,
-        ProjectState.from_apps(apps),
+        models,
         MigrationQuestioner(specified_apps=snapshot.labels, dry_run=True),
     )
     leftover = autodetector.changes(graph=graph, trim_to_apps=snapshot.labels)

@@ -2,7 +2,8 @@
 
 Per database alias, the plan ``migrate`` would run; then what the autodetector
 would write (``makemigrations --check``, without calling a command that
-projects sometimes override).
+projects sometimes override), asked only when the history's model states and
+the models' differ (:mod:`django_remake.samestate`).
 """
 
 from __future__ import annotations
@@ -19,29 +20,40 @@ def check(aliases: list[str]) -> dict[str, Any]:
     from django.db.migrations.autodetector import MigrationAutodetector
     from django.db.migrations.executor import MigrationExecutor
     from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.migration import Migration
     from django.db.migrations.questioner import MigrationQuestioner
+    from django.db.migrations.recorder import MigrationRecorder
     from django.db.migrations.state import ProjectState
 
+    from django_remake.partway import plan_on_loaded_graph
+    from django_remake.samestate import same_models
+
+    # One graph for every question, as makemigrations loads it; a database
+    # whose squashes are partly applied gets Django's graph of its own.
+    loader = MigrationLoader(None, ignore_no_migrations=True)
     plans: dict[str, list[str]] = {}
     for alias in aliases:
         connection = connections[alias]
-        executor = MigrationExecutor(connection)
-        executor.loader.check_consistent_history(connection)
-        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        applied = set(MigrationRecorder(connection).applied_migrations())
+        plan = plan_on_loaded_graph(loader, connection, applied)
+        if plan is None:
+            executor = MigrationExecutor(connection)
+            executor.loader.check_consistent_history(connection)
+            plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
         plans[alias] = [f"{m.app_label}.{m.name}" for m, _backwards in plan]
-    loader = MigrationLoader(None, ignore_no_migrations=True)
     conflicts = loader.detect_conflicts()
     if conflicts:
         described = "; ".join(
             f"{', '.join(names)} in '{app}'" for app, names in sorted(conflicts.items())
         )
         raise Failed(f"conflicting leaf migrations: {described}")
-    autodetector = MigrationAutodetector(
-        loader.project_state(),
-        ProjectState.from_apps(apps),
-        MigrationQuestioner(dry_run=True),
-    )
-    changes = autodetector.changes(graph=loader.graph)
+    history = loader.project_state()
+    models = ProjectState.from_apps(apps)
+    changes: dict[str, list[Migration]] = {}
+    if not same_models(history, models):
+        changes = MigrationAutodetector(
+            history, models, MigrationQuestioner(dry_run=True)
+        ).changes(graph=loader.graph)
     return {
         "plans": plans,
         "changes": {
