@@ -83,6 +83,29 @@ class Project:
             shutil.move(root / "_external", root.parent / f"{root.name}_external")
         return cls(root, backend)
 
+    @classmethod
+    def from_django_project(
+        cls, source: Path, settings_module: str, root: Path, backend: str
+    ) -> Project:
+        """Copy a whole Django project (the demo, a generated benchmark
+        project) and run it with its own settings, on this harness's
+        databases."""
+        shutil.copytree(
+            source,
+            root,
+            ignore=shutil.ignore_patterns("*.sqlite3", "__pycache__"),
+            dirs_exist_ok=True,
+        )
+        (root / "project_settings.py").write_text(
+            "import json\n"
+            "from pathlib import Path\n\n"
+            f"from {settings_module} import *  # noqa: F403\n\n"
+            "DATABASES = json.loads(\n"
+            '    (Path(__file__).resolve().parent / "databases.json").read_text()\n'
+            ")\n"
+        )
+        return cls(root, backend)
+
     @property
     def external(self) -> Path:
         return self.root.parent / f"{self.root.name}_external"

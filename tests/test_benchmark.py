@@ -6,28 +6,15 @@ The benchmark itself is not part of the suite; see benchmarks/README.md.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
-from types import ModuleType
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _speed() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "speed", ROOT / "benchmarks" / "speed.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["speed"] = module
-    spec.loader.exec_module(module)
-    return module
+from .benchmark_projects import ROOT, speed_module
 
 
 def test_tiny_preset_generates_once_and_renders_the_tables(tmp_path: Path) -> None:
-    speed = _speed()
+    speed = speed_module()
     cache = tmp_path / "cache"
     apps, per_app = speed.PRESETS["tiny"]
     source = speed.generated(apps, per_app, 0, cache, print)
@@ -95,7 +82,7 @@ def test_tiny_preset_generates_once_and_renders_the_tables(tmp_path: Path) -> No
 
 
 def test_tables_from_the_log_of_a_run_that_did_not_finish() -> None:
-    speed = _speed()
+    speed = speed_module()
     lines = [
         "[tiny] 6 first-party migrations, 7 models",
         speed._sample_line(
