@@ -45,6 +45,7 @@ from .replaces import (
     combined_order,
     new_nodes_by_app,
 )
+from .samestate import same_models
 from .snapshot import Key, Snapshot
 
 
@@ -125,10 +126,18 @@ def third_party_graph(snapshot: Snapshot) -> MigrationGraph:
 
 
 def pending_changes(snapshot: Snapshot) -> dict[str, list[Migration]]:
-    """What ``makemigrations`` would write now; a remake needs this to be empty."""
+    """What ``makemigrations`` would write now; a remake needs this to be empty.
+
+    The autodetector runs only when the history's model states and the
+    models' differ (:func:`~django_remake.samestate.same_models`, over every
+    migrated app, as the autodetector looks at them all).
+    """
+    models = ProjectState.from_apps(apps)
+    if same_models(snapshot.old_state, models):
+        return {}
     autodetector = MigrationAutodetector(
         snapshot.old_state,
-        ProjectState.from_apps(apps),
+        models,
         MigrationQuestioner(specified_apps=snapshot.labels, dry_run=True),
     )
     changes: dict[str, list[Migration]] = autodetector.changes(graph=snapshot.graph)
