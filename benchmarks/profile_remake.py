@@ -43,14 +43,14 @@ profiler.dump_stats(out)
 
 #: (label, file suffix, function name): cumulative time over all calls
 REMAKE_PARTS = [
-    ("remakemigrations (whole command)", "remakemigrations.py", "_remake"),
+    ("remakemigrations (whole command)", "remakemigrations.py", "handle"),
     (
         "  snapshot.load_graph: MigrationLoader",
         "django_remake/snapshot.py",
         "load_graph",
     ),
     (
-        "  snapshot.check_databases: 2nd MigrationLoader",
+        "  snapshot.check_databases",
         "django_remake/snapshot.py",
         "check_databases",
     ),

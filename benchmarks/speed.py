@@ -353,6 +353,10 @@ def from_log(lines: Iterator[str] | list[str]) -> list[Result]:
     """Results rebuilt from the samples a run logged (for a run that was
     stopped before it printed its tables): timings only, no operation counts."""
     results: dict[str, Result] = {}
+    # Presets whose migrate rows were measured on a history remade with
+    # --drop-data-migrations: that stays the history named, whatever other
+    # logs say about their own remakes.
+    dropped: set[str] = set()
 
     def result(preset: str) -> Result:
         if preset not in results:
@@ -381,7 +385,7 @@ def from_log(lines: Iterator[str] | list[str]) -> list[Result]:
             for name, value in loaded.items():
                 if isinstance(value, dict):
                     getattr(r, name).update(value)
-                elif value:
+                elif value and not (name == "remade_from" and preset in dropped):
                     setattr(r, name, value)
             continue
         if (
@@ -390,6 +394,7 @@ def from_log(lines: Iterator[str] | list[str]) -> list[Result]:
         ):
             preset, _, rest = line[1:].partition("] ")
             result(preset).remade_from = rest
+            dropped.add(preset)
             continue
         match = SAMPLE_LINE.match(line)
         if not match:
@@ -414,7 +419,9 @@ def from_log(lines: Iterator[str] | list[str]) -> list[Result]:
             groups = r.migrate if kind == "fresh migrate" else r.test
             group = groups.setdefault(backend, {})
         group.setdefault(name, Figure()).samples.append(sample)
-    for r in results.values():
+    for preset, r in results.items():
+        if preset in dropped:
+            continue
         if r.remake.get("full") and r.remake["full"].finished:
             r.remade_from = "remakemigrations --no-input"
     return list(results.values())
@@ -801,9 +808,10 @@ def _remake(
     def fresh_copy(prefix: str) -> tuple[Path, Database]:
         number = next(copies)
         target = work / f"{prefix}-{number}"
-        shutil.copytree(
-            old, target, ignore=shutil.ignore_patterns("__pycache__", ".django-remake*")
-        )
+        # With the bytecode the floor's runs have (copytree keeps the files'
+        # times, so it stays valid): a project's own checkout has it, and
+        # compiling 1,000 old migration files is no part of the remake.
+        shutil.copytree(old, target, ignore=shutil.ignore_patterns(".django-remake*"))
         database = _database_name("sqlite", work, f"{prefix}-{number}")
         database.copy_from(applied)
         return target, database
@@ -826,7 +834,7 @@ def _remake(
 
         def make_empty(_attempt: int) -> None:
             shutil.rmtree(empty, ignore_errors=True)
-            shutil.copytree(old, empty, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(old, empty)
             empty_migrations(empty)
 
         result.remake["makemigrations_empty"] = repeat(
@@ -903,7 +911,11 @@ def _remake(
         # nothing there), so drop them here too.
         result.remade_from = (
             "remakemigrations --no-input --no-verify-schema --drop-data-migrations "
-            "(the full run did not finish)"
+            + (
+                "(the full run was skipped)"
+                if "remake" in skip
+                else "(the full run did not finish)"
+            )
         )
         project, database = fresh_copy("dropped")
         options.log(f"[{preset}] {result.remade_from}")
@@ -1374,8 +1386,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.from_log:
         text = re.sub(r" Total \d+ min\.", "", text)
         text = text.replace("Measured ", "Rebuilt from the log of a run that ended ", 1)
+        text = text.replace("Command: ", "Rendered by: ", 1)
         for path in args.from_log:
-            text = text.replace(f" --from-log {path}", "")
+            # The logs' names, not where they happened to be.
+            text = text.replace(f" --from-log {path}", f" --from-log {path.name}")
     print(text)
     if args.output:
         args.output.write_text(text + "\n")

@@ -108,3 +108,13 @@ def test_tables_from_the_log_of_a_run_that_did_not_finish() -> None:
     assert result.remade_from == "remakemigrations --no-input"
     assert result.noop["with_app"].cpu == 0.5
     assert "| CreateModel | 7 |" in speed.tables([result])
+
+    # Logs of several runs: the migrate rows of one were measured on a history
+    # remade with --drop-data-migrations; another's full remake does not
+    # rename it.
+    dropped = (
+        "[tiny] remakemigrations --no-input --no-verify-schema "
+        "--drop-data-migrations (the full run was skipped)"
+    )
+    [result] = speed.from_log([dropped, *lines])
+    assert result.remade_from == dropped.partition("] ")[2]
