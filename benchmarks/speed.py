@@ -1373,7 +1373,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.from_log:
         lines = [line for path in args.from_log for line in path.open()]
         results = [r for r in from_log(lines) if r.preset in presets]
-        started = args.from_log[0].stat().st_mtime
+        started = max(path.stat().st_mtime for path in args.from_log)
     else:
         # Presets may run side by side (--jobs): every command is a subprocess,
         # so the threads only wait. CPU seconds hold; wall seconds then grow.
