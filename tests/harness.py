@@ -169,6 +169,24 @@ class Project:
             )
         return result
 
+    def run_python(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run ``python *args`` in the project's root, with its apps
+        importable (``python -m pytest``, say); never raises."""
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(self.root),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        return subprocess.run(
+            [sys.executable, *args],
+            cwd=self.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
     def python(self, code: str) -> str:
         """Run ``code`` with Django set up for this project; return its stdout."""
         script = "import django\ndjango.setup()\n" + textwrap.dedent(code)

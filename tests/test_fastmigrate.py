@@ -220,3 +220,41 @@ def test_fast_path_builds_what_the_executor_builds_for_whole_projects(
         assert_fast_path_builds_what_the_executor_builds(project)
     finally:
         project.close()
+
+
+def test_the_test_database_of_pytest_django_takes_the_fast_path(
+    make_project: MakeProject,
+) -> None:
+    """pytest-django builds its test database with ``migrate`` too; nothing
+    in the project's settings has to change for it to take the fast path."""
+    project = make_project("crossapp")
+    project.manage("migrate")
+    project.manage("remakemigrations", "--no-input")
+    project.write("pytest.ini", "[pytest]\n")  # not this suite's configuration
+    project.write(
+        "test_smoke.py",
+        """\
+        import pytest
+
+        from catalog.models import Product
+
+
+        @pytest.mark.django_db
+        def test_tables_exist():
+            assert Product.objects.count() == 0
+        """,
+    )
+
+    # -vvv: pytest-django's verbosity 3 runs migrate at -v 2, which says what
+    # the fast path did; -s shows it.
+    result = project.run_python(
+        "-m", "pytest", "-p", "pytest_django", "--ds=settings", "-vvv", "-s",
+        "test_smoke.py",
+    )  # fmt: skip
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert re.search(
+        r"Created the tables of \d+ models for \d+ remade migrations at once\.", output
+    ), output
+    assert "1 passed" in output
