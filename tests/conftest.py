@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -10,6 +11,20 @@ import pytest
 
 from .backends import enabled_backends
 from .harness import Project
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let SIGINT interrupt again, however the suite was started.
+
+    A shell without job control starts background commands with SIGINT
+    ignored, and the disposition is inherited: Python then installs no
+    ``KeyboardInterrupt`` handler, in this process or in the children the
+    tests start, and the tests that stop a run with SIGINT (Ctrl-C) would see
+    it carry on. A handler (unlike an ignored signal) is reset to the default
+    at ``exec``, so the children get Python's own again.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
