@@ -11,9 +11,12 @@ state of one equals the other's (``ModelState.__eq__``: fields by
 deconstruction, options, bases, managers) it has nothing to write. Two
 differences are not differences to it and are ignored here: the order of
 ``indexes`` and ``constraints`` (it matches them by equality, not by
-position), and ``abstract: False``, which ``ModelState.from_model`` keeps for
-a model whose ``Meta`` inherits from an abstract model's and a migration
-usually does not write (the autodetector never reads ``abstract``). Any other
+position), ``unique_together`` and ``index_together`` as sets of tuples,
+as the autodetector compares them (a migration's state keeps them as
+written, lists of lists on Django 5.2, where the models' state has tuples),
+and ``abstract: False``, which ``ModelState.from_model`` keeps for a model
+whose ``Meta`` inherits from an abstract model's and a migration usually does
+not write (the autodetector never reads ``abstract``). Any other
 difference, however harmless, answers ``False``: the caller then runs the
 autodetector, whose verdict and description are Django's.
 """
@@ -24,9 +27,12 @@ from collections.abc import Collection
 from typing import Any
 
 from django.db.migrations.state import ModelState, ProjectState
+from django.db.models.options import normalize_together
 
 #: options compared as collections, not sequences
 _UNORDERED = ("indexes", "constraints")
+#: options compared as sets of field-name tuples, however they were written
+_TOGETHER = ("unique_together", "index_together")
 
 
 def _normalized(model: ModelState) -> ModelState:
@@ -36,6 +42,9 @@ def _normalized(model: ModelState) -> ModelState:
     for name in _UNORDERED:
         if name in options:
             options[name] = _ordered(options[name])
+    for name in _TOGETHER:
+        if name in options:
+            options[name] = set(normalize_together(options[name]))
     if options == model.options:
         return model
     copy = model.clone()
