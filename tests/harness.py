@@ -23,10 +23,31 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import django
+import pytest
+
 from .backends import Database as Database
 from .backends import create_database, drop_database
 
 SCENARIOS = Path(__file__).parent / "scenarios"
+
+DJANGO_6 = django.VERSION >= (6, 0)
+needs_django_6 = pytest.mark.skipif(
+    not DJANGO_6,
+    reason="Django < 6.0 cannot load a squashed migration that replaces a squashed one",
+)
+
+
+def histories(*names: str) -> list[object]:
+    """Scenario names for ``parametrize``; the squash of a squash only on
+    Django 6.0 and later."""
+    return [
+        pytest.param(name, marks=needs_django_6)
+        if name == "hist_squashsquash"
+        else name
+        for name in names
+    ]
+
 
 SETTINGS_TEMPLATE = """\
 import json

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from .benchmark_projects import ROOT, generated_project
-from .harness import Project
+from .harness import Project, histories
 
 MakeProject = Callable[[str], Project]
 
@@ -64,7 +64,7 @@ SCENARIOS = [
     "carry",
     "pair",
     "hist_squashgone",
-    "hist_squashsquash",
+    *histories("hist_squashsquash"),
 ]
 
 

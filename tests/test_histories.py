@@ -25,12 +25,19 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-import django
 import pytest
 
 from .backends import Database
 from .conftest import REMAKED
-from .harness import Project, deploy, new_migration_names, schema_diff
+from .harness import (
+    DJANGO_6,
+    Project,
+    deploy,
+    histories,
+    needs_django_6,
+    new_migration_names,
+    schema_diff,
+)
 from .test_states import CHECK_EACH, MIGRATE_EACH, build_states, remade_names
 
 # scenario -> {app label: migrations folder}
@@ -57,21 +64,6 @@ FOLDERS: dict[str, dict[str, str]] = {
         "orders": "orders/migrations",
     },
 }
-
-DJANGO_6 = django.VERSION >= (6, 0)
-needs_django_6 = pytest.mark.skipif(
-    not DJANGO_6,
-    reason="Django < 6.0 cannot load a squashed migration that replaces a squashed one",
-)
-
-
-def histories(*names: str) -> list[object]:
-    return [
-        pytest.param(name, marks=needs_django_6)
-        if name == "hist_squashsquash"
-        else name
-        for name in names
-    ]
 
 
 ALL_HISTORIES = histories(
