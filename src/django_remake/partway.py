@@ -301,6 +301,21 @@ def plan_on_loaded_graph(
     return plan
 
 
+def database_plan(
+    loader: MigrationLoader, connection: BaseDatabaseWrapper, applied: set[Key]
+) -> list[tuple[Migration, bool]]:
+    """What ``migrate`` would apply on ``connection``'s database, after
+    Django's consistency check: from ``loader``'s graph when
+    :func:`plan_on_loaded_graph` can answer, else from Django's executor and
+    the graph it builds for that database."""
+    plan = plan_on_loaded_graph(loader, connection, applied)
+    if plan is None:
+        executor = MigrationExecutor(connection)
+        executor.loader.check_consistent_history(connection)
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return plan
+
+
 def finish_old_history(
     connection: BaseDatabaseWrapper,
     *,

@@ -28,7 +28,7 @@ from django.db.migrations.migration import Migration
 from django.db.migrations.state import ProjectState
 
 from .errors import NotReady
-from .partway import plan_on_loaded_graph, recorded
+from .partway import database_plan, recorded
 from .project import ProjectApp, is_installed_path, migration_files, project_root
 from .references import Reference, find
 
@@ -231,21 +231,12 @@ def take_snapshot(
 
 def check_databases(snapshot: Snapshot) -> None:
     """Refuse unless every database has applied exactly the migrations on disk."""
-    from django.db.migrations.executor import MigrationExecutor
 
     problems: list[str] = []
     for alias in snapshot.applied:
         connection = connections[alias]
         try:
-            # The graph already loaded answers, unless a squash is partly
-            # applied: then Django builds the database's own graph.
-            plan = plan_on_loaded_graph(
-                snapshot.loader, connection, snapshot.applied[alias]
-            )
-            if plan is None:
-                executor = MigrationExecutor(connection)
-                executor.loader.check_consistent_history(connection)
-                plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+            plan = database_plan(snapshot.loader, connection, snapshot.applied[alias])
         except InconsistentMigrationHistory as exc:
             raise NotReady(
                 f"Database '{alias}' has an inconsistent migration history: {exc} "

@@ -18,14 +18,13 @@ def check(aliases: list[str]) -> dict[str, Any]:
     from django.apps import apps
     from django.db import connections
     from django.db.migrations.autodetector import MigrationAutodetector
-    from django.db.migrations.executor import MigrationExecutor
     from django.db.migrations.loader import MigrationLoader
     from django.db.migrations.migration import Migration
     from django.db.migrations.questioner import MigrationQuestioner
     from django.db.migrations.recorder import MigrationRecorder
     from django.db.migrations.state import ProjectState
 
-    from django_remake.partway import plan_on_loaded_graph
+    from django_remake.partway import database_plan
     from django_remake.samestate import same_models
 
     # One graph for every question, as makemigrations loads it; a database
@@ -35,11 +34,7 @@ def check(aliases: list[str]) -> dict[str, Any]:
     for alias in aliases:
         connection = connections[alias]
         applied = set(MigrationRecorder(connection).applied_migrations())
-        plan = plan_on_loaded_graph(loader, connection, applied)
-        if plan is None:
-            executor = MigrationExecutor(connection)
-            executor.loader.check_consistent_history(connection)
-            plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        plan = database_plan(loader, connection, applied)
         plans[alias] = [f"{m.app_label}.{m.name}" for m, _backwards in plan]
     conflicts = loader.detect_conflicts()
     if conflicts:
