@@ -164,12 +164,7 @@ class Project:
         cwd: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run ``manage.py`` (from ``cwd``, by default the project's root)."""
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(self.root),
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-        env.pop("DJANGO_SETTINGS_MODULE", None)
+        env = self.environment()
         result = subprocess.run(
             [sys.executable, str(self.root / "manage.py"), *args],
             cwd=cwd or self.root,
@@ -190,15 +185,21 @@ class Project:
             )
         return result
 
-    def run_python(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run ``python *args`` in the project's root, with its apps
-        importable (``python -m pytest``, say); never raises."""
+    def environment(self) -> dict[str, str]:
+        """The environment of a command run in the project: its apps
+        importable, no settings module inherited (``manage.py`` names its own)."""
         env = {
             **os.environ,
             "PYTHONPATH": str(self.root),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         env.pop("DJANGO_SETTINGS_MODULE", None)
+        return env
+
+    def run_python(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run ``python *args`` in the project's root, with its apps
+        importable (``python -m pytest``, say); never raises."""
+        env = self.environment()
         return subprocess.run(
             [sys.executable, *args],
             cwd=self.root,
