@@ -1,4 +1,4 @@
-"""Child side of :mod:`django_remake.throwaway`: build, compare and drop databases.
+"""Child side of :mod:`django_remake.throwaway`: build and compare databases.
 
 ``python -m django_remake.children.throwaway build ALIAS NAME [--observe FILE]``
 creates a database the way ``manage.py test`` does and migrates it with the
@@ -6,8 +6,8 @@ files on disk, recording what the operations listed in FILE (a JSON list of
 ``[app_label, migration, index]``) changed (:mod:`django_remake.observe`);
 ``compare ALIAS OLD NEW [--rows | --row-counts] [--since T]`` reads both
 schemas and diffs them, and with ``--rows`` their rows too
-(:mod:`django_remake.rows`);
-``drop ALIAS NAME`` removes one.
+(:mod:`django_remake.rows`). Dropping one needs no fresh process: the parent
+does it (:func:`django_remake.throwaway.drop`).
 
 A build says how many migrations it has applied as it goes
 (:func:`django_remake.children.tell_progress`), so that the parent can show it.
@@ -31,7 +31,6 @@ from . import Failed, serve, summary, tell_progress
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
-    from django.db.backends.utils import CursorWrapper
 
 _CREATE_FAILED = "Got an error creating the test database: "  # create_test_db's log
 # ``--row-counts`` (the former comparison: counts only) leaves out the rows that
@@ -216,35 +215,12 @@ def compare(
     return {"differences": differences, "rows": row_differences}
 
 
-@contextlib.contextmanager
-def _server_cursor(connection: BaseDatabaseWrapper) -> Iterator[CursorWrapper]:
-    """A cursor on the alias's server outside any database, to drop one.
-
-    Private Django API: ``_nodb_cursor`` is how ``create_test_db`` reached the
-    server to create the database (on PostgreSQL the ``postgres`` database,
-    with Django's fallback), so dropping goes the same way. Present and
-    unchanged in every Django version we support; the tests drop on each.
-    """
-    with connection._nodb_cursor() as cursor:
-        yield cursor
-
-
-def drop(alias: str, name: str) -> dict[str, Any]:
-    from django.db import connections
-
-    connection = connections[alias]
-    with _server_cursor(connection) as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(name)}")
-    return {"dropped": name}
-
-
 def main(argv: list[str]) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="python -m django_remake.children.throwaway")
     commands = parser.add_subparsers(dest="command", required=True)
     for command, names in (
         ("build", ["name"]),
         ("compare", ["old", "new"]),
-        ("drop", ["name"]),
     ):
         sub = commands.add_parser(command)
         for name in ["alias", *names]:
@@ -261,9 +237,7 @@ def main(argv: list[str]) -> dict[str, Any]:
     args = parser.parse_args(argv)
     if args.command == "build":
         return build(args.alias, args.name, args.observe)
-    if args.command == "compare":
-        return compare(args.alias, args.old, args.new, args.rows, args.since)
-    return drop(args.alias, args.name)
+    return compare(args.alias, args.old, args.new, args.rows, args.since)
 
 
 if __name__ == "__main__":
