@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run django-remake's test suite from a fresh clone, with nothing but Python 3.
 
-    python3 runtests.py [--django 5.2] [--django 6.1] [--backends sqlite,postgresql,mariadb] [pytest args] [test files]
+    python3 runtests.py [--django 5.2] [--django 6.1] [--python 3.10] [--backends sqlite,postgresql,mariadb] [pytest args] [test files]
 
 For each Django version it makes a virtualenv under ``.venv/``, installs the
 package from a wheel built from this checkout (not the source tree, so
@@ -58,9 +58,12 @@ def python_version(python: str) -> tuple[int, int]:
     return int(out[0]), int(out[1])
 
 
-def find_python(minimum: tuple[int, int]) -> str | None:
-    """This interpreter if it is new enough, else the newest suitable one found."""
-    if sys.version_info[:2] >= minimum:
+def find_python(minimum: tuple[int, int], exact: bool = False) -> str | None:
+    """This interpreter if it is new enough, else the newest suitable one found;
+    with ``exact``, an interpreter of version ``minimum`` and no other."""
+    if sys.version_info[:2] == minimum or (
+        not exact and sys.version_info[:2] > minimum
+    ):
         return sys.executable
     candidates = [
         shutil.which(f"python3.{minor}") for minor in range(20, minimum[1] - 1, -1)
@@ -74,6 +77,8 @@ def find_python(minimum: tuple[int, int]) -> str | None:
         try:
             version = python_version(candidate)
         except (OSError, subprocess.CalledProcessError):
+            continue
+        if exact and version != minimum:
             continue
         if version >= minimum and (best is None or version > best[0]):
             best = (version, candidate)
@@ -98,17 +103,24 @@ def build_wheel(python: str, out: Path) -> Path:
     return wheel
 
 
-def prepare(django: str, backends: list[str]) -> Path:
+def prepare(
+    django: str, backends: list[str], wanted: tuple[int, int] | None = None
+) -> Path:
+    """The virtualenv of ``django`` (on Python ``wanted`` if given), up to date."""
     minimum = (3, 12) if django.startswith("6.") else (3, 10)
-    python = find_python(minimum)
+    if wanted is not None and wanted < minimum:
+        sys.exit(f"Django {django} needs Python {minimum[0]}.{minimum[1]}+.")
+    python = find_python(wanted or minimum, exact=wanted is not None)
     if python is None:
-        sys.exit(
-            f"Django {django} needs Python {minimum[0]}.{minimum[1]}+, and none was found."
-        )
+        major, minor = wanted or minimum
+        needed = f"{major}.{minor}" + ("" if wanted else "+")
+        sys.exit(f"Django {django} needs Python {needed}, and none was found.")
     venv = VENVS / f"django-{django}"
     venv_python = venv / "bin" / "python"
-    if venv_python.exists() and python_version(str(venv_python)) < minimum:
-        shutil.rmtree(venv)
+    if venv_python.exists():
+        have = python_version(str(venv_python))
+        if have < minimum or (wanted is not None and have != wanted):
+            shutil.rmtree(venv)
     if not venv_python.exists():
         run(python, "-m", "venv", venv)
     # The test dependencies are pyproject's "test" group (pip >= 25.1 reads it).
@@ -197,6 +209,8 @@ def main() -> int:
     )
     parser.add_argument("--backends", default=os.environ.get("REMAKE_TEST_BACKENDS", "sqlite"),
                         help="Comma-separated: sqlite, postgresql, mariadb (default: sqlite).")  # fmt: skip
+    parser.add_argument("--python", metavar="X.Y",
+                        help="Run on this Python (default: this one, or the newest that Django needs).")  # fmt: skip
     parser.add_argument("--lint", action="store_true",
                         help="Run ruff, ruff format --check, mypy --strict and the docs build instead of the tests.")  # fmt: skip
     parser.add_argument("--coverage", action="store_true",
@@ -205,11 +219,16 @@ def main() -> int:
     if args.lint:
         return lint()
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    wanted = None
+    if args.python:
+        if not re.fullmatch(r"3\.\d+", args.python):
+            parser.error(f"--python takes a version such as 3.10, not {args.python!r}")
+        wanted = (3, int(args.python.split(".")[1]))
     versions = args.django or ["6.1" if find_python((3, 12)) else "5.2"]
     env = {**os.environ, "REMAKE_TEST_BACKENDS": ",".join(backends)}
     failed = []
     for django in versions:
-        venv_python = prepare(django, backends)
+        venv_python = prepare(django, backends, wanted)
         print(f"\n=== Django {django}, backends: {', '.join(backends)} ===", flush=True)
         # src/ is not on sys.path here, so the tests import the installed wheel.
         # The whole suite, unless test files or folders are named.

@@ -15,9 +15,11 @@ from __future__ import annotations
 import ast
 import importlib.util
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -326,16 +328,48 @@ def test_documents_state_the_classifiers_versions(document: str) -> None:
 
 def test_test_runners_take_the_classifiers_versions() -> None:
     pythons, djangos = _classifiers()
-    spec = importlib.util.spec_from_file_location("runtests", ROOT / "runtests.py")
-    assert spec is not None and spec.loader is not None
-    runtests = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(runtests)
+    runtests = _runtests()
     assert tuple(djangos) == runtests.SUPPORTED
     assert tuple(pythons) == runtests.PYTHONS
     noxfile = (ROOT / "noxfile.py").read_text()
     assert "from runtests import" in noxfile and "SUPPORTED" in noxfile
     hooks = (ROOT / ".pre-commit-config.yaml").read_text()
     assert f"django-upgrade --target-version {djangos[0]}\n" in hooks
+
+
+def _runtests() -> Any:
+    spec = importlib.util.spec_from_file_location("runtests", ROOT / "runtests.py")
+    assert spec is not None and spec.loader is not None
+    runtests = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runtests)
+    return runtests
+
+
+def test_ci_runs_every_supported_django() -> None:
+    """The oldest and the newest on all three databases, the oldest on the
+    oldest Python; every other version at least on SQLite."""
+    pythons, djangos = _classifiers()
+    ci = (ROOT / ".ci" / "run").read_text().replace("\\\n", " ")
+    runs = re.findall(r"python3 runtests\.py (--django .*?) \|\|", ci)
+    everywhere = {"sqlite", "postgresql", "mariadb"}
+    covered: dict[str, set[str]] = {}
+    for run in runs:
+        (django,) = re.findall(r"--django (\S+)", run)
+        (backends,) = re.findall(r"--backends (\S+)", run)
+        covered.setdefault(django, set()).update(backends.split(","))
+        if django == djangos[0]:
+            assert f"--python {pythons[0]}" in run, run
+    assert covered[djangos[0]] == everywhere, covered
+    assert covered[djangos[-1]] == everywhere, covered
+    assert all("sqlite" in covered.get(d, set()) for d in djangos), covered
+
+
+def test_runtests_finds_an_exact_python() -> None:
+    runtests = _runtests()
+    here = sys.version_info[:2]
+    found = runtests.find_python(here, exact=True)
+    assert found is not None and runtests.python_version(found) == here
+    assert runtests.find_python((3, 99), exact=True) is None
 
 
 def test_every_setting_the_code_names_is_in_the_registry() -> None:
