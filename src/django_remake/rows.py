@@ -236,14 +236,14 @@ def _plain(value: Any, window: tuple[float, float] | None) -> Any:
             moments = [value.timestamp()]
         else:  # naive: UTC or local time, whichever the project stores
             moments = [
-                value.replace(tzinfo=datetime.UTC).timestamp(),
+                value.replace(tzinfo=datetime.timezone.utc).timestamp(),
                 value.timestamp(),
             ]
         return "<build time>" if any(start <= m <= end for m in moments) else value
     days = {
         datetime.datetime.fromtimestamp(moment, tz).date()
         for moment in (start, end)
-        for tz in (datetime.UTC, None)
+        for tz in (datetime.timezone.utc, None)
     }
     return "<build time>" if min(days) <= value <= max(days) else value
 
