@@ -77,11 +77,21 @@ print(json.dumps(results))
 #: A comparable form of operations: functions by their bytecode and constants,
 #: so a copy that was renamed still compares equal to its original.
 SHAPE = """
-import functools, inspect, types
+import functools, inspect, re, types
 from django.db.migrations.operations.base import Operation
 
+def const_shape(value):
+    if isinstance(value, types.CodeType):
+        return code_shape(value)
+    # Python 3.10 keeps a nested function's qualified name among the outer
+    # code's constants ("outer.<locals>.<listcomp>"; 3.11+ has co_qualname):
+    # the outer function's own name, which a copy renames, is left out.
+    if isinstance(value, str) and ".<locals>." in value:
+        return repr(re.sub(r"^.*?\\.<locals>\\.", "<outer>.<locals>.", value))
+    return repr(value)
+
 def code_shape(code):
-    consts = [code_shape(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts]
+    consts = [const_shape(c) for c in code.co_consts]
     return [code.co_code.hex(), list(code.co_varnames), consts]
 
 def shape(value):
